@@ -1,0 +1,1364 @@
+/*
+ * lws-load: a small websocket load generator for the swift-libwebsockets
+ * benchmarks.
+ *
+ * It deliberately does NOT use libwebsockets: it is plain non-blocking
+ * sockets + epoll on one thread, so the C baseline server and the Swift
+ * server are driven by exactly the same client code.  It does its own
+ * RFC 6455 client handshake (SHA-1 + base64 for Sec-WebSocket-Accept),
+ * sends masked frames and parses the server's unmasked frames (7-, 16- and
+ * 64-bit lengths, continuation frames, ping/pong/close).
+ *
+ * Modes
+ *
+ *   echo (default):
+ *     lws-load --url ws://127.0.0.1:PORT/ --connections C --size BYTES
+ *              [--text|--binary] --duration SECONDS --warmup SECONDS
+ *
+ *     Every connection keeps exactly one message in flight: send, wait for
+ *     the complete echo, send again.  The clock starts once all C
+ *     connections are open; the first --warmup seconds are not counted.
+ *     Reports round trips/s, MB/s (echoed payload bytes per second, one
+ *     direction, MB = 1e6 bytes) and round-trip latency percentiles.  Every
+ *     echo is checked for opcode, length and (unless --no-verify) content;
+ *     a wrong echo counts as a mismatch and as an error.
+ *
+ *   idle:
+ *     lws-load --url ws://127.0.0.1:PORT/ --idle C --hold SECONDS
+ *
+ *     Opens C connections, sends one small message on each and waits for
+ *     its echo, prints "established C" (flushed), keeps them open for
+ *     SECONDS, then closes them.
+ *
+ * The last line on stdout is always machine readable:
+ *   RESULT mode=echo ... rtps=... mbps=... p50_us=... p99_us=... errors=...
+ *   RESULT mode=idle ... established=... errors=...
+ * Human-readable detail goes to stderr.  Exit status is 0 only if
+ * errors=0.
+ *
+ * Only loopback (127.0.0.0/8) targets are accepted.
+ */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HS_BUF_SIZE	4096		/* max handshake response size */
+#define RX_BUF_SIZE	(256 * 1024)	/* shared socket read buffer */
+#define MAX_EVENTS	1024
+#define CLOSE_GRACE_NS	(2 * 1000000000ull) /* wait for close replies */
+
+enum { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9,
+       OP_PONG = 10 };
+
+enum cstate {
+	CS_NEW,		/* not started yet */
+	CS_CONNECTING,	/* non-blocking connect() in progress */
+	CS_HANDSHAKE,	/* upgrade request sent, reading the 101 response */
+	CS_OPEN,	/* websocket open */
+	CS_CLOSING,	/* we sent a close frame, waiting for the server's */
+	CS_CLOSED
+};
+
+enum phase {
+	PH_CONNECT,	/* opening connections */
+	PH_WARMUP,	/* echo: traffic flows, not counted */
+	PH_MEASURE,	/* echo: counted */
+	PH_HOLD,	/* idle: all established, holding */
+	PH_CLOSING,	/* close frames sent, waiting for the server */
+	PH_DONE
+};
+
+struct conn {
+	int		fd;
+	enum cstate	state;
+	unsigned int	want_out:1;	/* EPOLLOUT currently requested */
+	unsigned int	in_msg:1;	/* inside a fragmented data message */
+	unsigned int	in_payload:1;	/* parser: reading a frame payload */
+	unsigned int	content_bad:1;	/* current echo differs from sent */
+	unsigned int	awaiting:1;	/* a message is in flight */
+	unsigned int	idle_echoed:1;	/* idle mode: first echo seen */
+
+	/* handshake */
+	char		*hs;		/* response buffer (HS_BUF_SIZE) */
+	size_t		hs_len;
+	char		accept[32];	/* expected Sec-WebSocket-Accept */
+
+	/* output: the current data frame, plus at most one control frame */
+	const unsigned char *out;
+	size_t		out_len, out_off;
+	unsigned char	ctrl[2 + 4 + 125];
+	size_t		ctrl_len, ctrl_off;
+
+	/* input frame parser */
+	unsigned char	hdr[14];
+	unsigned int	hdr_have, hdr_need;
+	unsigned int	fin, opcode;
+	uint64_t	pay_left;
+	unsigned char	cin[125];	/* control frame payload */
+	size_t		cin_len;
+	unsigned int	msg_opcode;
+	uint64_t	msg_len;
+
+	uint64_t	sent_ns;	/* when the in-flight message was sent */
+};
+
+/* ---- options ---- */
+
+static struct sockaddr_in target;
+static char host_hdr[64], path[256] = "/";
+static long n_conns = 1, idle_conns = 0, connect_concurrency = 256;
+static size_t msg_size = 64;
+static int binary = 0, verify = 1;
+static double duration_s = 5, warmup_s = 1, hold_s = 5, connect_timeout_s = 60;
+
+/* ---- state ---- */
+
+static struct conn *conns;
+static long n_total;		/* connections to open (echo or idle) */
+static int epfd;
+static enum phase phase = PH_CONNECT;
+static uint64_t t_start, t_established, t_measure, t_end, t_hold_end,
+		t_close_deadline;
+static long started, pending, established, idle_ready, open_conns;
+static uint64_t roundtrips, errors, mismatches, closed_early, conn_errors,
+		proto_errors;
+static unsigned char *payload;	/* what we send (unmasked) */
+static unsigned char *frame;	/* the masked frame carrying payload */
+static size_t frame_len;
+static unsigned char mask_key[4];
+static unsigned char rxbuf[RX_BUF_SIZE];
+static volatile sig_atomic_t interrupted;
+static double cpu_measure_start, cpu_measure_end;	/* our own CPU, s */
+static uint64_t wall_measure_start, wall_measure_end;
+
+/* latency samples, ns (clipped to UINT32_MAX) */
+static uint32_t *lat;
+static size_t lat_n, lat_cap;
+
+static int is_idle(void) { return idle_conns > 0; }
+
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+enter_measure(uint64_t now)
+{
+	phase = PH_MEASURE;
+	cpu_measure_start = cpu_seconds();
+	wall_measure_start = now;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "lws-load: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+/* report the first few problems in detail, then only count them */
+static void
+note(const char *fmt, ...)
+{
+	static int shown;
+	va_list ap;
+
+	if (shown++ >= 10) {
+		if (shown == 12)
+			fprintf(stderr, "lws-load: (further problems not shown)\n");
+		return;
+	}
+	va_start(ap, fmt);
+	fprintf(stderr, "lws-load: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+/* ---- SHA-1 (RFC 3174) and base64, just enough for the handshake ---- */
+
+static uint32_t
+rol32(uint32_t x, int s)
+{
+	return (x << s) | (x >> (32 - s));
+}
+
+static void
+sha1_block(uint32_t h[5], const unsigned char *p)
+{
+	uint32_t w[80], a, b, c, d, e, f, k, t;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+
+	a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		t = rol32(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = rol32(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+}
+
+static void
+sha1(const void *data, size_t len, unsigned char out[20])
+{
+	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
+			  0xc3d2e1f0 };
+	const unsigned char *p = data;
+	unsigned char tail[128];
+	size_t rest = len % 64, tl = rest < 56 ? 64 : 128, i;
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (i = 0; i + 64 <= len; i += 64)
+		sha1_block(h, p + i);
+
+	/* padding: 0x80, zeros, 64-bit big-endian bit length */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + len - rest, rest);
+	tail[rest] = 0x80;
+	for (i = 0; i < 8; i++)
+		tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
+	sha1_block(h, tail);
+	if (tl == 128)
+		sha1_block(h, tail + 64);
+
+	for (i = 0; i < 20; i++)
+		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void
+base64(const unsigned char *in, size_t len, char *out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		*out++ = tab[in[i] >> 2];
+		*out++ = tab[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = tab[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		*out++ = tab[in[i + 2] & 63];
+	}
+	if (len - i == 1) {
+		*out++ = tab[in[i] >> 2];
+		*out++ = tab[(in[i] & 3) << 4];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (len - i == 2) {
+		*out++ = tab[in[i] >> 2];
+		*out++ = tab[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = tab[(in[i + 1] & 15) << 2];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+static void
+fill_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("getrandom: %s", strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* ---- frames ---- */
+
+/*
+ * Build a masked client frame (FIN set) into out; returns its length.
+ * out must have room for len + 14 bytes.
+ */
+static size_t
+build_frame(unsigned char *out, unsigned int opcode, const unsigned char *pl,
+	    size_t len)
+{
+	size_t n = 0, i;
+
+	out[n++] = (unsigned char)(0x80 | opcode);
+	if (len < 126)
+		out[n++] = (unsigned char)(0x80 | len);
+	else if (len <= 0xffff) {
+		out[n++] = 0x80 | 126;
+		out[n++] = (unsigned char)(len >> 8);
+		out[n++] = (unsigned char)len;
+	} else {
+		out[n++] = 0x80 | 127;
+		for (i = 0; i < 8; i++)
+			out[n++] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	}
+	memcpy(out + n, mask_key, 4);
+	n += 4;
+	for (i = 0; i < len; i++)
+		out[n + i] = pl[i] ^ mask_key[i & 3];
+
+	return n + len;
+}
+
+/* ---- epoll / socket plumbing ---- */
+
+static void
+set_events(struct conn *c, int want_out)
+{
+	struct epoll_event ev;
+
+	if ((int)c->want_out == want_out)
+		return;
+	c->want_out = (unsigned int)want_out;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
+	ev.data.u32 = (uint32_t)(c - conns);
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		die("epoll_ctl MOD: %s", strerror(errno));
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->state == CS_CLOSED || c->state == CS_NEW)
+		return;
+	if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE)
+		pending--;
+	else
+		open_conns--;
+	close(c->fd);	/* also removes it from the epoll set */
+	c->fd = -1;
+	c->state = CS_CLOSED;
+	free(c->hs);
+	c->hs = NULL;
+}
+
+/* a connection failed outside an orderly close */
+static void
+conn_fail(struct conn *c, uint64_t *counter, const char *why)
+{
+	if (phase < PH_CLOSING) {
+		(*counter)++;
+		errors++;
+		note("connection %ld: %s", (long)(c - conns), why);
+	}
+	conn_close(c);
+}
+
+/*
+ * Push out pending bytes: a partly sent data frame goes first (control
+ * frames may not be interleaved inside it), then the control frame, then
+ * a data frame that has not started.  Returns -1 if the connection died.
+ */
+static int
+flush_out(struct conn *c)
+{
+	for (;;) {
+		const unsigned char *p;
+		size_t left, *off;
+		ssize_t n;
+
+		if (c->out && c->out_off && c->out_off < c->out_len) {
+			p = c->out;
+			left = c->out_len;
+			off = &c->out_off;
+		} else if (c->ctrl_off < c->ctrl_len) {
+			p = c->ctrl;
+			left = c->ctrl_len;
+			off = &c->ctrl_off;
+		} else if (c->out && c->out_off < c->out_len) {
+			p = c->out;
+			left = c->out_len;
+			off = &c->out_off;
+		} else
+			break;
+
+		n = send(c->fd, p + *off, left - *off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				set_events(c, 1);
+				return 0;
+			}
+			if (errno == EINTR)
+				continue;
+			conn_fail(c, &closed_early, strerror(errno));
+			return -1;
+		}
+		*off += (size_t)n;
+		if (c->out && c->out_off == c->out_len) {
+			c->out = NULL;
+			c->out_len = c->out_off = 0;
+		}
+		if (c->ctrl_len && c->ctrl_off == c->ctrl_len)
+			c->ctrl_len = c->ctrl_off = 0;
+	}
+	set_events(c, 0);
+
+	return 0;
+}
+
+static int
+send_ctrl(struct conn *c, unsigned int opcode, const unsigned char *pl,
+	  size_t len)
+{
+	if (c->ctrl_len)	/* one pending control frame is enough */
+		return 0;
+	c->ctrl_len = build_frame(c->ctrl, opcode, pl, len);
+	c->ctrl_off = 0;
+
+	return flush_out(c);
+}
+
+static int
+send_message(struct conn *c, uint64_t now)
+{
+	c->out = frame;
+	c->out_len = frame_len;
+	c->out_off = 0;
+	c->awaiting = 1;
+	c->content_bad = 0;
+	c->sent_ns = now;
+
+	return flush_out(c);
+}
+
+static void
+send_close(struct conn *c)
+{
+	static const unsigned char normal[2] = { 0x03, 0xe8 }; /* 1000 */
+
+	if (c->state != CS_OPEN)
+		return;
+	/*
+	 * A partly sent frame cannot be abandoned without corrupting the
+	 * stream, and a close frame that does not go out at once is not worth
+	 * waiting for at the end of a run: in both cases just drop the TCP
+	 * connection.
+	 */
+	if ((c->out && c->out_off) || c->ctrl_off) {
+		conn_close(c);
+		return;
+	}
+	c->state = CS_CLOSING;
+	c->out = NULL;	/* an unsent message is simply not sent */
+	c->out_len = 0;
+	c->ctrl_len = 0;
+	if (send_ctrl(c, OP_CLOSE, normal, sizeof(normal)) == 0 && c->want_out)
+		conn_close(c);
+}
+
+/* ---- connecting and the handshake ---- */
+
+static void
+start_connect(struct conn *c)
+{
+	struct epoll_event ev;
+	int one = 1;
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		die("socket: %s (raise the fd limit?)", strerror(errno));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	c->state = CS_CONNECTING;
+	pending++;
+	started++;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT;
+	ev.data.u32 = (uint32_t)(c - conns);
+	c->want_out = 1;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		die("epoll_ctl ADD: %s", strerror(errno));
+
+	if (connect(c->fd, (struct sockaddr *)&target, sizeof(target)) < 0 &&
+	    errno != EINPROGRESS)
+		conn_fail(c, &conn_errors, strerror(errno));
+}
+
+static void
+start_more_connects(void)
+{
+	while (started < n_total && pending < connect_concurrency)
+		start_connect(&conns[started]);
+}
+
+static void
+send_upgrade(struct conn *c)
+{
+	unsigned char key[16], digest[20];
+	char key64[32], cat[128], req[512];
+	int err = 0, len;
+	socklen_t sl = sizeof(err);
+	ssize_t n;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		err = errno;
+	if (err) {
+		conn_fail(c, &conn_errors, strerror(err));
+		return;
+	}
+
+	fill_random(key, sizeof(key));
+	base64(key, sizeof(key), key64);
+	snprintf(cat, sizeof(cat), "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
+		 key64);
+	sha1(cat, strlen(cat), digest);
+	base64(digest, sizeof(digest), c->accept);
+
+	len = snprintf(req, sizeof(req),
+		       "GET %s HTTP/1.1\r\n"
+		       "Host: %s\r\n"
+		       "Upgrade: websocket\r\n"
+		       "Connection: Upgrade\r\n"
+		       "Sec-WebSocket-Key: %s\r\n"
+		       "Sec-WebSocket-Version: 13\r\n"
+		       "\r\n", path, host_hdr, key64);
+
+	/* a fresh socket always takes a few hundred bytes in one go */
+	n = send(c->fd, req, (size_t)len, MSG_NOSIGNAL);
+	if (n != len) {
+		conn_fail(c, &conn_errors, n < 0 ? strerror(errno) :
+			  "short write of upgrade request");
+		return;
+	}
+
+	c->hs = malloc(HS_BUF_SIZE);
+	if (!c->hs)
+		die("out of memory");
+	c->hs_len = 0;
+	c->state = CS_HANDSHAKE;
+	set_events(c, 0);
+}
+
+static void on_all_established(uint64_t now);
+static int parse_frames(struct conn *c, const unsigned char *p, size_t n);
+
+/* check the 101 response; returns bytes of it consumed, or -1 */
+static long
+check_upgrade(struct conn *c)
+{
+	char *end, *line, *next;
+	int ok_accept = 0;
+
+	c->hs[c->hs_len] = '\0';
+	end = strstr(c->hs, "\r\n\r\n");
+	if (!end)
+		return 0;	/* need more */
+	*end = '\0';
+
+	if (strncmp(c->hs, "HTTP/1.1 101", 12)) {
+		next = strstr(c->hs, "\r\n");
+		if (next)
+			*next = '\0';
+		note("connection %ld: upgrade refused: '%s'",
+		     (long)(c - conns), c->hs);
+		return -1;
+	}
+
+	for (line = strstr(c->hs, "\r\n"); line; line = next) {
+		line += 2;
+		next = strstr(line, "\r\n");
+		if (next)
+			*next = '\0';
+		if (!strncasecmp(line, "Sec-WebSocket-Accept:", 21)) {
+			char *v = line + 21;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			ok_accept = !strncmp(v, c->accept, strlen(c->accept));
+		}
+	}
+	if (!ok_accept) {
+		note("connection %ld: bad or missing Sec-WebSocket-Accept",
+		     (long)(c - conns));
+		return -1;
+	}
+
+	return (end + 4) - c->hs;
+}
+
+static void
+on_open(struct conn *c, uint64_t now)
+{
+	c->state = CS_OPEN;
+	pending--;
+	open_conns++;
+	established++;
+	c->hdr_have = 0;
+	c->hdr_need = 2;
+
+	if (is_idle())
+		/* touch the connection's buffers once, as real use would */
+		send_message(c, now);
+	else if (established == n_total)
+		on_all_established(now);
+}
+
+static void
+read_handshake(struct conn *c, uint64_t now)
+{
+	ssize_t n;
+	long used;
+	size_t extra;
+
+	n = recv(c->fd, c->hs + c->hs_len, HS_BUF_SIZE - 1 - c->hs_len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_fail(c, &conn_errors, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		conn_fail(c, &conn_errors, "closed during handshake");
+		return;
+	}
+	c->hs_len += (size_t)n;
+
+	used = check_upgrade(c);
+	if (used < 0) {
+		conn_fail(c, &conn_errors, "handshake failed");
+		return;
+	}
+	if (!used) {
+		if (c->hs_len >= HS_BUF_SIZE - 1)
+			conn_fail(c, &conn_errors, "handshake response too big");
+		return;
+	}
+
+	/* anything after the response headers is already websocket data */
+	extra = c->hs_len - (size_t)used;
+	if (extra)
+		memcpy(rxbuf, c->hs + used, extra);
+	free(c->hs);
+	c->hs = NULL;
+
+	on_open(c, now);
+	if (extra)
+		parse_frames(c, rxbuf, extra);
+}
+
+/* ---- receiving ---- */
+
+static void
+record_latency(uint64_t ns)
+{
+	if (lat_n == lat_cap) {
+		lat_cap = lat_cap ? lat_cap * 2 : 1 << 20;
+		lat = realloc(lat, lat_cap * sizeof(*lat));
+		if (!lat)
+			die("out of memory for latency samples");
+	}
+	lat[lat_n++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+/* a complete data message arrived */
+static int
+on_message(struct conn *c)
+{
+	unsigned int want = binary ? OP_BINARY : OP_TEXT;
+	uint64_t now = now_ns();
+
+	if (!c->awaiting) {
+		proto_errors++;
+		errors++;
+		note("connection %ld: unsolicited message", (long)(c - conns));
+		return 0;
+	}
+	c->awaiting = 0;
+
+	if (c->msg_opcode != want || c->msg_len != msg_size || c->content_bad) {
+		mismatches++;
+		errors++;
+		note("connection %ld: echo mismatch (opcode %u/%u, length "
+		     "%" PRIu64 "/%zu%s)", (long)(c - conns), c->msg_opcode,
+		     want, c->msg_len, msg_size,
+		     c->content_bad ? ", content differs" : "");
+	}
+
+	if (is_idle()) {
+		if (!c->idle_echoed) {
+			c->idle_echoed = 1;
+			idle_ready++;
+		}
+		return 0;
+	}
+
+	if ((phase != PH_WARMUP && phase != PH_MEASURE) || now >= t_end)
+		return 0;	/* the run is over: this connection stops */
+
+	/* count by the clock, not by phase, which is updated per batch */
+	if (now >= t_measure) {
+		roundtrips++;
+		if (c->sent_ns >= t_measure)
+			record_latency(now - c->sent_ns);
+	}
+
+	return send_message(c, now);
+}
+
+/* a complete frame's header is in c->hdr: decode it */
+static int
+frame_header(struct conn *c)
+{
+	unsigned int len7 = c->hdr[1] & 0x7f, i;
+
+	if (c->hdr[1] & 0x80) {
+		conn_fail(c, &proto_errors, "server sent a masked frame");
+		return -1;
+	}
+	if (c->hdr[0] & 0x70) {
+		conn_fail(c, &proto_errors, "RSV bits set (no extension agreed)");
+		return -1;
+	}
+	c->fin = c->hdr[0] >> 7;
+	c->opcode = c->hdr[0] & 0x0f;
+	if (len7 == 126)
+		c->pay_left = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
+	else if (len7 == 127)
+		for (c->pay_left = 0, i = 0; i < 8; i++)
+			c->pay_left = c->pay_left << 8 | c->hdr[2 + i];
+	else
+		c->pay_left = len7;
+
+	if (c->opcode & 8) {
+		if (!c->fin || c->pay_left > 125) {
+			conn_fail(c, &proto_errors, "bad control frame");
+			return -1;
+		}
+		c->cin_len = 0;
+	} else if (c->opcode == OP_CONT) {
+		if (!c->in_msg) {
+			conn_fail(c, &proto_errors, "unexpected continuation");
+			return -1;
+		}
+	} else if (c->opcode == OP_TEXT || c->opcode == OP_BINARY) {
+		if (c->in_msg) {
+			conn_fail(c, &proto_errors, "new message inside message");
+			return -1;
+		}
+		c->in_msg = 1;
+		c->msg_opcode = c->opcode;
+		c->msg_len = 0;
+	} else {
+		conn_fail(c, &proto_errors, "unknown opcode");
+		return -1;
+	}
+	c->in_payload = 1;
+
+	return 0;
+}
+
+/* the current frame's payload has been consumed */
+static int
+frame_done(struct conn *c)
+{
+	c->in_payload = 0;
+	c->hdr_have = 0;
+	c->hdr_need = 2;
+
+	switch (c->opcode) {
+	case OP_PING:
+		return send_ctrl(c, OP_PONG, c->cin, c->cin_len);
+	case OP_PONG:
+		return 0;
+	case OP_CLOSE:
+		if (c->state != CS_CLOSING) {
+			conn_fail(c, &closed_early, "server closed the connection");
+			return -1;
+		}
+		conn_close(c);	/* close handshake complete */
+		return -1;
+	default:
+		if (!c->fin)
+			return 0;
+		c->in_msg = 0;
+		return on_message(c);
+	}
+}
+
+/* feed received bytes through the frame parser; -1 if c was closed */
+static int
+parse_frames(struct conn *c, const unsigned char *p, size_t n)
+{
+	while (n) {
+		if (!c->in_payload) {
+			unsigned int take = c->hdr_need - c->hdr_have;
+
+			if (take > n)
+				take = (unsigned int)n;
+			memcpy(c->hdr + c->hdr_have, p, take);
+			c->hdr_have += take;
+			p += take;
+			n -= take;
+			if (c->hdr_have < c->hdr_need)
+				continue;
+			if (c->hdr_need == 2) {
+				/* now we know how long the header is */
+				unsigned int len7 = c->hdr[1] & 0x7f;
+
+				c->hdr_need += len7 == 126 ? 2 :
+					       len7 == 127 ? 8 : 0;
+				c->hdr_need += (c->hdr[1] & 0x80) ? 4 : 0;
+				if (c->hdr_have < c->hdr_need)
+					continue;
+			}
+			if (frame_header(c))
+				return -1;
+			if (!c->pay_left && frame_done(c))
+				return -1;
+			continue;
+		}
+
+		/* payload bytes */
+		{
+			size_t take = n < c->pay_left ? n : (size_t)c->pay_left;
+
+			if (c->opcode & 8) {
+				memcpy(c->cin + c->cin_len, p, take);
+				c->cin_len += take;
+			} else {
+				if (c->msg_len + take > msg_size)
+					c->content_bad = 1;
+				else if (verify && memcmp(p, payload + c->msg_len,
+							  take))
+					c->content_bad = 1;
+				c->msg_len += take;
+			}
+			p += take;
+			n -= take;
+			c->pay_left -= take;
+			if (!c->pay_left && frame_done(c))
+				return -1;
+		}
+	}
+
+	return 0;
+}
+
+static void
+read_frames(struct conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_fail(c, &closed_early, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			if (c->state == CS_CLOSING)
+				conn_close(c);
+			else
+				conn_fail(c, &closed_early,
+					  "server closed the TCP connection");
+			return;
+		}
+		if (parse_frames(c, rxbuf, (size_t)n))
+			return;
+		if ((size_t)n < sizeof(rxbuf))
+			return;	/* drained; level-triggered epoll brings us back */
+	}
+}
+
+/* ---- phases ---- */
+
+static void
+on_all_established(uint64_t now)
+{
+	long i;
+
+	t_established = now;
+	printf("established %ld\n", established);
+	fflush(stdout);
+	fprintf(stderr, "lws-load: %ld connections open in %.3f s\n",
+		established, (double)(now - t_start) / 1e9);
+
+	if (is_idle()) {
+		phase = PH_HOLD;
+		t_hold_end = now + (uint64_t)(hold_s * 1e9);
+		return;
+	}
+
+	phase = PH_WARMUP;
+	t_measure = now + (uint64_t)(warmup_s * 1e9);
+	t_end = t_measure + (uint64_t)(duration_s * 1e9);
+	if (warmup_s <= 0)
+		enter_measure(now);
+	for (i = 0; i < n_total; i++)
+		if (conns[i].state == CS_OPEN)
+			send_message(&conns[i], now_ns());
+}
+
+static void
+begin_closing(uint64_t now)
+{
+	long i;
+
+	if (phase == PH_MEASURE) {
+		cpu_measure_end = cpu_seconds();
+		wall_measure_end = now;
+	}
+	phase = PH_CLOSING;
+	t_close_deadline = now + CLOSE_GRACE_NS;
+	for (i = 0; i < n_total; i++) {
+		if (conns[i].state == CS_OPEN)
+			send_close(&conns[i]);
+		else if (conns[i].state == CS_CONNECTING ||
+			 conns[i].state == CS_HANDSHAKE)
+			conn_close(&conns[i]);
+	}
+}
+
+static void
+advance_phase(uint64_t now)
+{
+	switch (phase) {
+	case PH_CONNECT:
+		if (is_idle() && idle_ready == n_total) {
+			on_all_established(now);
+			break;
+		}
+		/* give up if connections fail or take too long */
+		if (conn_errors || closed_early || proto_errors) {
+			note("could not open all connections; giving up");
+			begin_closing(now);
+		} else if (now - t_start > (uint64_t)(connect_timeout_s * 1e9)) {
+			note("timed out opening connections (%ld of %ld open)",
+			     established, n_total);
+			errors++;
+			conn_errors++;
+			begin_closing(now);
+		}
+		break;
+	case PH_WARMUP:
+		if (now >= t_measure)
+			enter_measure(now);
+		/* fallthrough */
+	case PH_MEASURE:
+		if (now >= t_end)
+			begin_closing(now);
+		break;
+	case PH_HOLD:
+		if (now >= t_hold_end)
+			begin_closing(now);
+		break;
+	case PH_CLOSING:
+		if (!open_conns || now >= t_close_deadline)
+			phase = PH_DONE;
+		break;
+	case PH_DONE:
+		break;
+	}
+}
+
+static int
+next_timeout_ms(uint64_t now)
+{
+	uint64_t t;
+
+	switch (phase) {
+	case PH_WARMUP:
+		t = t_measure;
+		break;
+	case PH_MEASURE:
+		t = t_end;
+		break;
+	case PH_HOLD:
+		t = t_hold_end;
+		break;
+	case PH_CLOSING:
+		t = t_close_deadline;
+		break;
+	default:
+		return 100;
+	}
+	if (t <= now)
+		return 0;
+	return (int)((t - now + 999999) / 1000000);
+}
+
+/* ---- results ---- */
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct_us(double p)
+{
+	size_t i;
+
+	if (!lat_n)
+		return 0;
+	i = (size_t)(p / 100.0 * (double)(lat_n - 1) + 0.5);
+	return lat[i] / 1000.0;
+}
+
+static void
+report(void)
+{
+	if (is_idle()) {
+		fprintf(stderr, "lws-load: idle: %ld/%ld connections established "
+			"and echoed, held %.1f s\n", idle_ready, n_total, hold_s);
+		printf("RESULT mode=idle connections=%ld established=%ld "
+		       "connect_s=%.3f errors=%" PRIu64 " mismatches=%" PRIu64
+		       "\n", n_total, idle_ready,
+		       t_established ? (double)(t_established - t_start) / 1e9
+				     : 0.0, errors, mismatches);
+	} else {
+		double secs = duration_s, rtps = roundtrips / secs, cpu = 0;
+
+		if (wall_measure_end > wall_measure_start)
+			cpu = 100.0 * (cpu_measure_end - cpu_measure_start) /
+			      ((double)(wall_measure_end - wall_measure_start) / 1e9);
+
+		qsort(lat, lat_n, sizeof(*lat), cmp_u32);
+		fprintf(stderr, "lws-load: %ld x %zu B %s, %.1f s: %" PRIu64
+			" round trips, %.0f/s, %.2f MB/s, latency us p50 %.1f "
+			"p90 %.1f p99 %.1f p99.9 %.1f max %.1f; client CPU %.0f%%\n",
+			n_total, msg_size, binary ? "binary" : "text", secs,
+			roundtrips, rtps, rtps * (double)msg_size / 1e6,
+			pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
+			pct_us(100), cpu);
+		printf("RESULT mode=echo connections=%ld size=%zu type=%s "
+		       "duration_s=%.3f roundtrips=%" PRIu64 " rtps=%.1f "
+		       "mbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
+		       "p999_us=%.1f max_us=%.1f client_cpu_pct=%.0f errors=%"
+		       PRIu64 " mismatches=%" PRIu64 "\n",
+		       n_total, msg_size, binary ? "binary" : "text", secs,
+		       roundtrips, rtps, rtps * (double)msg_size / 1e6,
+		       pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
+		       pct_us(100), cpu, errors, mismatches);
+	}
+	if (errors)
+		fprintf(stderr, "lws-load: errors: %" PRIu64 " (mismatches %"
+			PRIu64 ", connect %" PRIu64 ", closed early %" PRIu64
+			", protocol %" PRIu64 ")\n", errors, mismatches,
+			conn_errors, closed_early, proto_errors);
+	fflush(stdout);
+}
+
+/* ---- setup ---- */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage:\n"
+	    "  lws-load --url ws://127.0.0.1:PORT/ [--connections C] "
+	    "[--size BYTES]\n"
+	    "           [--text|--binary] [--duration S] [--warmup S] "
+	    "[--no-verify]\n"
+	    "  lws-load --url ws://127.0.0.1:PORT/ --idle C [--hold S] "
+	    "[--size BYTES]\n"
+	    "common: [--connect-concurrency N (256)] [--connect-timeout S "
+	    "(60)]\n");
+	exit(2);
+}
+
+static void
+parse_url(const char *url)
+{
+	char host[64];
+	const char *p, *hp, *slash, *colon;
+	long port = 80;
+	size_t hl;
+
+	if (strncmp(url, "ws://", 5))
+		die("only ws:// URLs are supported: %s", url);
+	hp = url + 5;
+	slash = strchr(hp, '/');
+	if (!slash)
+		slash = hp + strlen(hp);
+	colon = memchr(hp, ':', (size_t)(slash - hp));
+	hl = (size_t)((colon ? colon : slash) - hp);
+	if (!hl || hl >= sizeof(host))
+		die("bad host in %s", url);
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	if (colon) {
+		char *end;
+
+		port = strtol(colon + 1, &end, 10);
+		if (end != slash || port <= 0 || port > 65535)
+			die("bad port in %s", url);
+	}
+	p = *slash ? slash : "/";
+	if (strlen(p) >= sizeof(path))
+		die("path too long");
+	strcpy(path, p);
+
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	memset(&target, 0, sizeof(target));
+	target.sin_family = AF_INET;
+	target.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &target.sin_addr) != 1)
+		die("host must be an IPv4 loopback address: %s", host);
+	if ((ntohl(target.sin_addr.s_addr) >> 24) != 127)
+		die("refusing non-loopback target %s (benchmarks are "
+		    "loopback-only)", host);
+	snprintf(host_hdr, sizeof(host_hdr), "%s:%ld", host, port);
+}
+
+static double
+arg_double(const char *opt, const char *v, double min)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || *end || d < min)
+		die("bad value for %s: %s", opt, v);
+	return d;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			fprintf(stderr, "lws-load: setrlimit: %s\n",
+				strerror(errno));
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if ((rlim_t)n_total + 16 > rl.rlim_cur)
+		die("need %ld fds but RLIMIT_NOFILE is %lu", n_total + 16,
+		    (unsigned long)rl.rlim_cur);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	const char *url = NULL;
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (!strcmp(o, "--binary"))
+			binary = 1;
+		else if (!strcmp(o, "--text"))
+			binary = 0;
+		else if (!strcmp(o, "--no-verify"))
+			verify = 0;
+		else if (!strcmp(o, "--help") || !strcmp(o, "-h"))
+			usage();
+		else if (!v)
+			usage();
+		else {
+			a++;
+			if (!strcmp(o, "--url"))
+				url = v;
+			else if (!strcmp(o, "--connections"))
+				n_conns = (long)arg_double(o, v, 1);
+			else if (!strcmp(o, "--size"))
+				msg_size = (size_t)arg_double(o, v, 0);
+			else if (!strcmp(o, "--duration"))
+				duration_s = arg_double(o, v, 0.001);
+			else if (!strcmp(o, "--warmup"))
+				warmup_s = arg_double(o, v, 0);
+			else if (!strcmp(o, "--idle"))
+				idle_conns = (long)arg_double(o, v, 1);
+			else if (!strcmp(o, "--hold"))
+				hold_s = arg_double(o, v, 0);
+			else if (!strcmp(o, "--connect-concurrency"))
+				connect_concurrency = (long)arg_double(o, v, 1);
+			else if (!strcmp(o, "--connect-timeout"))
+				connect_timeout_s = arg_double(o, v, 0.1);
+			else {
+				fprintf(stderr, "unknown option %s\n", o);
+				usage();
+			}
+		}
+	}
+	if (!url)
+		usage();
+	if (msg_size > 256u * 1024 * 1024)
+		die("--size too big");
+	parse_url(url);
+	n_total = is_idle() ? idle_conns : n_conns;
+	raise_nofile();
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	/*
+	 * One payload and one pre-masked frame shared by every connection:
+	 * the mask key is random per run rather than per frame, which the
+	 * server cannot tell apart, and it keeps the client's per-message
+	 * cost to the syscalls.  Text payloads are printable ASCII (valid
+	 * UTF-8); binary ones cover all byte values.
+	 */
+	payload = malloc(msg_size ? msg_size : 1);
+	frame = malloc(msg_size + 14);
+	if (!payload || !frame)
+		die("out of memory");
+	fill_random(mask_key, sizeof(mask_key));
+	{
+		uint32_t x = 2463534242u;
+
+		for (i = 0; i < msg_size; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			payload[i] = binary ? (unsigned char)x :
+				     (unsigned char)('a' + x % 26);
+		}
+	}
+	frame_len = build_frame(frame, binary ? OP_BINARY : OP_TEXT, payload,
+				msg_size);
+
+	conns = calloc((size_t)n_total, sizeof(*conns));
+	if (!conns)
+		die("out of memory");
+	for (i = 0; i < (size_t)n_total; i++)
+		conns[i].fd = -1;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		die("epoll_create1: %s", strerror(errno));
+
+	t_start = now_ns();
+	start_more_connects();
+
+	while (phase != PH_DONE) {
+		uint64_t now = now_ns();
+		int n, k;
+
+		if (interrupted && phase < PH_CLOSING) {
+			note("interrupted");
+			errors++;
+			begin_closing(now);
+		}
+
+		n = epoll_wait(epfd, evs, MAX_EVENTS, next_timeout_ms(now));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		now = now_ns();
+
+		for (k = 0; k < n; k++) {
+			struct conn *c = &conns[evs[k].data.u32];
+			uint32_t e = evs[k].events;
+
+			switch (c->state) {
+			case CS_CONNECTING:
+				if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+					send_upgrade(c);
+				break;
+			case CS_HANDSHAKE:
+				read_handshake(c, now);
+				break;
+			case CS_OPEN:
+			case CS_CLOSING:
+				if ((e & EPOLLOUT) && flush_out(c))
+					break;
+				if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
+					read_frames(c);
+				break;
+			default:
+				break;
+			}
+		}
+
+		if (phase == PH_CONNECT)
+			start_more_connects();
+		advance_phase(now_ns());
+	}
+
+	/* anything still open after the grace period is simply dropped */
+	for (i = 0; i < (size_t)n_total; i++)
+		conn_close(&conns[i]);
+
+	report();
+
+	return errors ? 1 : 0;
+}

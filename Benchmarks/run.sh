@@ -1,0 +1,522 @@
+#!/usr/bin/env bash
+# Benchmarks: the Swift example server (lws-echo-server) against a plain C
+# libwebsockets echo server, both driven by the same epoll load client.
+#
+#   ./run.sh [options]            C vs Swift, all scenarios  -> results.md
+#   ./run.sh --c-only [options]   C server only (no Swift build needed)
+#   ./run.sh fdtable [options]    C server, fd table compact vs full
+#                                                            -> results-fdtable.md
+# Options:
+#   --duration S            measured seconds per run (default 5)
+#   --warmup S              unmeasured seconds before that (default 1)
+#   --runs N                runs per server and scenario (default 3)
+#   --hold S                idle scenario: seconds to hold connections (default 3)
+#   --idle-connections N    idle scenario size (default 5000)
+#   --connections "A B C"   fdtable: connection counts (default "10 1000 5000")
+#   --swift-server PATH     use this server binary instead of building it
+#   --server-extra-args "…" extra arguments for the Swift server
+#   --c-server-extra-args "…" extra arguments for the C server
+#   --fd-table compact|full fd budget for the C server: connections + 16, or
+#                           0 (lws sizes its tables from ulimit -n).  Default:
+#                           0 for the echo scenarios, 6010 for the idle one.
+#   --c-only                skip the Swift server
+#   --wait-idle S           before each run, wait up to S s for other processes
+#                           to leave the CPUs alone (default 0: just report)
+#
+# Targets in the table are Swift/C ratios; override with the environment
+# variables TARGET_THROUGHPUT (min, default 0.80), TARGET_LATENCY (max,
+# default 1.25) and TARGET_MEMORY (max, default 1.50).
+# The server runs on CPU $SERVER_CPU (0), the client on CPU $CLIENT_CPU (1).
+
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD="$HERE/.build-bench"
+CC=${CC:-cc}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+TARGET_THROUGHPUT=${TARGET_THROUGHPUT:-0.80}
+TARGET_LATENCY=${TARGET_LATENCY:-1.25}
+TARGET_MEMORY=${TARGET_MEMORY:-1.50}
+
+MODE=bench
+DURATION=5
+WARMUP=1
+RUNS=3
+HOLD=3
+IDLE_CONNS=5000
+IDLE_SETTLE=1          # seconds between "established" and the RSS sample
+FDTABLE_CONNS="10 1000 5000"
+SWIFT_SERVER=""
+SERVER_EXTRA_ARGS=""
+C_SERVER_EXTRA_ARGS=""
+FD_TABLE=""
+C_ONLY=0
+WAIT_IDLE=0
+ARGS_USED="$*"
+
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	bench|fdtable) MODE=$1 ;;
+	--duration) DURATION=${2:?}; shift ;;
+	--warmup) WARMUP=${2:?}; shift ;;
+	--runs) RUNS=${2:?}; shift ;;
+	--hold) HOLD=${2:?}; shift ;;
+	--idle-connections) IDLE_CONNS=${2:?}; shift ;;
+	--connections) FDTABLE_CONNS=${2:?}; shift ;;
+	--swift-server) SWIFT_SERVER=${2:?}; shift ;;
+	--server-extra-args) SERVER_EXTRA_ARGS=${2-}; shift ;;
+	--c-server-extra-args) C_SERVER_EXTRA_ARGS=${2-}; shift ;;
+	--fd-table) FD_TABLE=${2:?}; shift
+		case "$FD_TABLE" in compact|full) ;; *) die "--fd-table compact|full" ;; esac ;;
+	--c-only) C_ONLY=1 ;;
+	--wait-idle) WAIT_IDLE=${2:?}; shift ;;
+	-h|--help) usage 0 ;;
+	*) echo "unknown argument: $1" >&2; usage 2 ;;
+	esac
+	shift
+done
+[ "$MODE" = fdtable ] && C_ONLY=1
+
+# ---- environment -----------------------------------------------------------
+
+# lws sizes its fd tables from the soft limit and 5000 connections need more
+# than the usual 1024; use up to 20000 (or whatever the hard limit allows).
+hard=$(ulimit -Hn)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$hard"; fi
+[ "$(ulimit -n)" -ge $((IDLE_CONNS + 100)) ] ||
+	echo "run.sh: warning: ulimit -n is $(ulimit -n), too low for $IDLE_CONNS connections" >&2
+
+if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
+	echo "run.sh: warning: need 2 CPUs and taskset for pinning; running unpinned" >&2
+	PIN_SERVER=(); PIN_CLIENT=()
+else
+	PIN_SERVER=(taskset -c "$SERVER_CPU"); PIN_CLIENT=(taskset -c "$CLIENT_CPU")
+fi
+# make sure a server's "listening on" line is not stuck in a stdio buffer
+LINEBUF=(); command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL)
+
+mkdir -p "$BUILD"
+CLIENT_LOG="$BUILD/client.log"
+: >"$CLIENT_LOG"
+
+# ---- build -----------------------------------------------------------------
+
+echo "== building C server and load client (cc -O2)"
+pkg-config --exists libwebsockets || die "libwebsockets not found by pkg-config (apt-get install libwebsockets-dev)"
+# shellcheck disable=SC2046
+$CC -O2 -Wall -Wextra -o "$BUILD/lws-c-echo-server" "$HERE/c-echo-server/lws-c-echo-server.c" \
+	$(pkg-config --cflags --libs libwebsockets) || die "building the C server failed"
+$CC -O2 -Wall -Wextra -o "$BUILD/lws-load" "$HERE/load-client/lws-load.c" || die "building the load client failed"
+C_BIN="$BUILD/lws-c-echo-server"
+LOAD_BIN="$BUILD/lws-load"
+
+SWIFT_BIN=""
+if [ "$C_ONLY" = 0 ]; then
+	if [ -n "$SWIFT_SERVER" ]; then
+		[ -x "$SWIFT_SERVER" ] || die "--swift-server $SWIFT_SERVER is not an executable"
+		SWIFT_BIN=$SWIFT_SERVER
+	else
+		echo "== building Swift example: swift build -c release --product lws-echo-server"
+		if (cd "$ROOT" && swift build -c release --product lws-echo-server) >"$BUILD/swift-build.log" 2>&1; then
+			SWIFT_BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/lws-echo-server"
+		else
+			tail -n 25 "$BUILD/swift-build.log" >&2
+			echo >&2
+			echo "run.sh: the Swift product lws-echo-server does not build (yet); full log: $BUILD/swift-build.log" >&2
+			echo "run.sh: run './run.sh --c-only' to measure the C server alone." >&2
+			exit 1
+		fi
+	fi
+fi
+
+# ---- server lifecycle ------------------------------------------------------
+
+SERVER_PID=""
+SERVER_PORT=""
+CLIENT_PID=""
+
+cleanup() {
+	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'echo; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+# c_budget CONNECTIONS DEFAULT -> value for the C server's --fd-limit
+c_budget() {
+	case "$FD_TABLE" in
+	compact) echo $(($1 + 16)) ;;
+	full) echo 0 ;;
+	*) echo "$2" ;;
+	esac
+}
+
+# start_server c|swift FD_LIMIT: sets SERVER_PID and SERVER_PORT
+start_server() {
+	local kind=$1 fdl=$2 log="$BUILD/server-$1.log" line i
+	local -a cmd
+	if [ "$kind" = c ]; then
+		# shellcheck disable=SC2206
+		cmd=("$C_BIN" --port 0 --fd-limit "$fdl" $C_SERVER_EXTRA_ARGS)
+	else
+		# shellcheck disable=SC2206
+		cmd=("$SWIFT_BIN" --host 127.0.0.1 --port 0 --max-connections 6000 $SERVER_EXTRA_ARGS)
+	fi
+	echo "\$ ${cmd[*]}" >"$log"
+	"${PIN_SERVER[@]}" "${LINEBUF[@]}" "${cmd[@]}" >>"$log" 2>&1 &
+	SERVER_PID=$!
+	for i in $(seq 1 200); do
+		line=$(grep -m1 -o 'listening on ws://[^[:space:]]*' "$log" 2>/dev/null)
+		if [ -n "$line" ]; then
+			SERVER_PORT=$(sed 's/.*:\([0-9][0-9]*\).*/\1/' <<<"$line")
+			return 0
+		fi
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			echo "run.sh: $kind server exited at startup:" >&2; cat "$log" >&2
+			wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "run.sh: $kind server printed no 'listening on ws://HOST:PORT' line in 10 s:" >&2
+	cat "$log" >&2
+	stop_server
+	return 1
+}
+
+stop_server() {
+	local i
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		echo "run.sh: warning: server did not exit on SIGTERM within 5 s, killing it" >&2
+		kill -KILL "$SERVER_PID" 2>/dev/null
+	fi
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=""
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+# CPU ticks (user + system) used so far by a process
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+now_s() { date +%s.%N; }
+# pct_of TICKS SECONDS -> percent of one CPU
+cpu_pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", w > 0 ? 100 * t / hz / w : 0 }'; }
+
+# busy_pct SECONDS: percent of all CPUs in use (by anything) over a sample
+busy_pct() {
+	local a b
+	a=$(head -n 1 /proc/stat); sleep "$1"; b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+		for (i = 2; i <= 9; i++) t += y[i] - x[i];
+		idle = (y[5] - x[5]) + (y[6] - x[6]);
+		printf "%d", t > 0 ? 100 * (t - idle) / t : 0 }'
+}
+
+# Benchmarks on a shared machine are only as good as its quietness: check
+# (and optionally wait) that nothing else is using the CPUs before a run.
+TOTAL_RUNS=0
+BUSY_RUNS=0
+quiet_check() {
+	local tries=$(awk -v w="$WAIT_IDLE" 'BEGIN { printf "%d", w * 2 }') busy
+	TOTAL_RUNS=$((TOTAL_RUNS + 1))
+	while :; do
+		busy=$(busy_pct 0.5)
+		[ "$busy" -lt 10 ] && return 0
+		if [ "$tries" -le 0 ]; then
+			BUSY_RUNS=$((BUSY_RUNS + 1))
+			echo "  (other processes were using ${busy}% of the CPUs before this run)"
+			return 1
+		fi
+		tries=$((tries - 1))
+	done
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# field NAME "RESULT ..." -> value
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# ---- result bookkeeping ----------------------------------------------------
+
+declare -A VALUES   # "key|kind" -> space separated values, one per run
+declare -A NOTES    # "kind" -> problems seen
+add_value() { VALUES["$1|$2"]="${VALUES["$1|$2"]:-}${VALUES["$1|$2"]:+ }$3"; }
+add_note() { NOTES["$1"]="${NOTES["$1"]:-}${NOTES["$1"]:+; }$2"; }
+
+median() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+		awk '{ a[NR] = $1 } END {
+			if (NR == 0) print "n/a";
+			else if (NR % 2) print a[(NR + 1) / 2];
+			else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+fmt() { # number formatting by metric kind
+	case "$1" in
+	n/a|"") echo "n/a" ;;
+	*) awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f\n", d, v }' ;;
+	esac
+}
+
+# ---- one echo run ------------------------------------------------------------
+
+# echo_run KIND KEY CONNECTIONS SIZE text|binary FD_LIMIT
+echo_run() {
+	local kind=$1 key=$2 conns=$3 size=$4 type=$5 fdl=$6 out line rc=0 t0 t1 w0 w1 scpu
+	quiet_check
+	if ! start_server "$kind" "$fdl"; then
+		add_note "$kind" "$key: server did not start"
+		return
+	fi
+	echo "--- $kind $key (port $SERVER_PORT)" >>"$CLIENT_LOG"
+	t0=$(cpu_ticks "$SERVER_PID"); w0=$(now_s)
+	out=$("${PIN_CLIENT[@]}" "$LOAD_BIN" --url "ws://127.0.0.1:$SERVER_PORT/" \
+		--connections "$conns" --size "$size" "--$type" \
+		--duration "$DURATION" --warmup "$WARMUP" 2>>"$CLIENT_LOG") || rc=$?
+	t1=$(cpu_ticks "$SERVER_PID"); w1=$(now_s)
+	scpu="?"
+	[ -n "$t0" ] && [ -n "$t1" ] && scpu=$(cpu_pct $((t1 - t0)) "$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')")
+	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		add_note "$kind" "$key: server died during the run"
+		echo "run.sh: $kind server died during $key; log: $BUILD/server-$kind.log" >&2
+	fi
+	stop_server
+	line=$(grep '^RESULT' <<<"$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		add_note "$kind" "$key: client failed (rc $rc)"
+		printf '  %-6s %-16s FAILED (see %s)\n' "$kind" "$key" "$CLIENT_LOG"
+		return
+	fi
+	local errs rtps mbps p50 p99 ccpu
+	errs=$(field errors "$line"); rtps=$(field rtps "$line"); mbps=$(field mbps "$line")
+	p50=$(field p50_us "$line"); p99=$(field p99_us "$line"); ccpu=$(field client_cpu_pct "$line")
+	[ "${errs:-0}" = 0 ] || add_note "$kind" "$key: $errs errors in a run"
+	add_value "$key.rtps" "$kind" "$rtps"
+	add_value "$key.mbps" "$kind" "$mbps"
+	add_value "$key.p50" "$kind" "$p50"
+	add_value "$key.p99" "$kind" "$p99"
+	printf '  %-6s %-16s %9.0f rt/s %8.2f MB/s  p50 %7.1f us  p99 %7.1f us  CPU server %3s%% client %3s%%  errors %s\n' \
+		"$kind" "$key" "$rtps" "$mbps" "$p50" "$p99" "$scpu" "$ccpu" "$errs"
+}
+
+# ---- one idle run --------------------------------------------------------------
+
+# idle_run KIND FD_LIMIT
+idle_run() {
+	local kind=$1 fdl=$2 before held out="$BUILD/idle-client.out" line i rc=0
+	quiet_check
+	if ! start_server "$kind" "$fdl"; then
+		add_note "$kind" "idle: server did not start"
+		return
+	fi
+	sleep 0.5
+	before=$(rss_kb "$SERVER_PID")
+	echo "--- $kind idle (port $SERVER_PORT)" >>"$CLIENT_LOG"
+	"${PIN_CLIENT[@]}" "$LOAD_BIN" --url "ws://127.0.0.1:$SERVER_PORT/" \
+		--idle "$IDLE_CONNS" --hold "$HOLD" >"$out" 2>>"$CLIENT_LOG" &
+	CLIENT_PID=$!
+	for i in $(seq 1 1200); do   # up to 60 s
+		grep -q '^established' "$out" 2>/dev/null && break
+		kill -0 "$CLIENT_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	held=""
+	if grep -q '^established' "$out"; then
+		sleep "$IDLE_SETTLE"
+		held=$(rss_kb "$SERVER_PID")
+	fi
+	wait "$CLIENT_PID" || rc=$?
+	CLIENT_PID=""
+	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		add_note "$kind" "idle: server died during the run"
+	fi
+	stop_server
+	line=$(grep '^RESULT' "$out" | tail -n 1)
+	if [ -z "$held" ] || [ -z "$before" ] || [ -z "$line" ]; then
+		add_note "$kind" "idle: run failed (client rc $rc)"
+		printf '  %-6s %-16s FAILED (see %s)\n' "$kind" "idle" "$CLIENT_LOG"
+		return
+	fi
+	local errs per
+	errs=$(field errors "$line")
+	[ "${errs:-0}" = 0 ] || add_note "$kind" "idle: $errs errors in a run"
+	per=$(awk -v a="$before" -v b="$held" -v n="$IDLE_CONNS" 'BEGIN { printf "%.3f", (b - a) / n }')
+	add_value idle.before "$kind" "$before"
+	add_value idle.held "$kind" "$held"
+	add_value idle.per "$kind" "$per"
+	printf '  %-6s %-16s RSS before %8s KB  held %8s KB  %6.2f KB/conn  errors %s\n' \
+		"$kind" "idle $IDLE_CONNS" "$before" "$held" "$per" "$errs"
+}
+
+busy_note() {
+	[ "$BUSY_RUNS" = 0 ] && return
+	echo
+	echo "Note: other processes were using more than 10% of the CPUs just before $BUSY_RUNS of $TOTAL_RUNS runs; those figures are noisy (see \`--wait-idle\`)."
+}
+
+kinds() { if [ "$C_ONLY" = 1 ]; then echo c; else echo c swift; fi; }
+
+# ---- fdtable subcommand --------------------------------------------------------
+
+if [ "$MODE" = fdtable ]; then
+	echo "== fd table policy, C server only: compact (--fd-limit N+16) vs full (--fd-limit 0, table sized from ulimit -n $(ulimit -n))"
+	echo "   ${RUNS} runs each, ${DURATION} s + ${WARMUP} s warmup, 64 B text, connections: $FDTABLE_CONNS"
+	for n in $FDTABLE_CONNS; do
+		for r in $(seq 1 "$RUNS"); do
+			for policy in compact full; do
+				if [ "$policy" = compact ]; then fdl=$((n + 16)); else fdl=0; fi
+				echo_run c "fd-$policy-$n" "$n" 64 text "$fdl"
+			done
+		done
+	done
+	{
+		echo "# fd table policy: C lws server, 64 B text echo"
+		echo
+		echo "Generated by \`Benchmarks/run.sh $ARGS_USED\` on $(date -u '+%Y-%m-%d %H:%M UTC'):"
+		echo "libwebsockets $(pkg-config --modversion libwebsockets), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
+		echo "ulimit -n $(ulimit -n); server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU;"
+		echo "median of $RUNS runs of $DURATION s after $WARMUP s warmup."
+		echo "compact = \`--fd-limit\` connections + 16 (linear fd lookup); full = \`--fd-limit 0\` (table of ulimit -n entries)."
+		echo
+		echo "| connections | compact rt/s | full rt/s | compact/full | compact p99 µs | full p99 µs |"
+		echo "|---:|---:|---:|---:|---:|---:|"
+		for n in $FDTABLE_CONNS; do
+			# shellcheck disable=SC2086
+			cm=$(median ${VALUES["fd-compact-$n.rtps|c"]:-}); fm=$(median ${VALUES["fd-full-$n.rtps|c"]:-})
+			# shellcheck disable=SC2086
+			cp=$(median ${VALUES["fd-compact-$n.p99|c"]:-}); fp=$(median ${VALUES["fd-full-$n.p99|c"]:-})
+			ratio=n/a
+			[ "$cm" != n/a ] && [ "$fm" != n/a ] && ratio=$(awk -v a="$cm" -v b="$fm" 'BEGIN { printf "%.2f", a / b }')
+			echo "| $n | $(fmt "$cm" 0) | $(fmt "$fm" 0) | $ratio | $(fmt "$cp" 1) | $(fmt "$fp" 1) |"
+		done
+		if [ -n "${NOTES[c]:-}" ]; then echo; echo "Problems: ${NOTES[c]}"; fi
+		busy_note
+	} >"$HERE/results-fdtable.md"
+	echo
+	cat "$HERE/results-fdtable.md"
+	echo
+	echo "(written to $HERE/results-fdtable.md)"
+	exit 0
+fi
+
+# ---- main benchmark ----------------------------------------------------------
+
+nk=$(kinds | wc -w)
+est=$(awk -v d="$DURATION" -v w="$WARMUP" -v h="$HOLD" -v s="$IDLE_SETTLE" -v r="$RUNS" -v k="$nk" \
+	'BEGIN { printf "%.0f", ((3 * (d + w + 1) + h + s + 3) * r * k) / 60 + 0.5 }')
+echo "== scenarios: $RUNS runs per server, alternating; ${DURATION} s + ${WARMUP} s warmup; about $est min"
+[ -n "$SWIFT_BIN" ] && echo "   Swift server: $SWIFT_BIN"
+echo "   C server:     $C_BIN"
+
+echo "== 1 connection x 64 B text"
+for r in $(seq 1 "$RUNS"); do for k in $(kinds); do
+	echo_run "$k" s1 1 64 text "$(c_budget 1 0)"; done; done
+echo "== 50 connections x 64 B text"
+for r in $(seq 1 "$RUNS"); do for k in $(kinds); do
+	echo_run "$k" s50 50 64 text "$(c_budget 50 0)"; done; done
+echo "== 10 connections x 64 KiB binary"
+for r in $(seq 1 "$RUNS"); do for k in $(kinds); do
+	echo_run "$k" s64k 10 65536 binary "$(c_budget 10 0)"; done; done
+echo "== $IDLE_CONNS idle connections"
+for r in $(seq 1 "$RUNS"); do for k in $(kinds); do
+	idle_run "$k" "$(c_budget "$IDLE_CONNS" $((IDLE_CONNS + 1010)))"; done; done
+
+# row LABEL KEY DECIMALS higher|lower|none TARGET
+row() {
+	local label=$1 key=$2 dec=$3 better=$4 target=$5 cm sm ratio tcol
+	# shellcheck disable=SC2086
+	cm=$(median ${VALUES["$key|c"]:-})
+	if [ "$C_ONLY" = 1 ]; then sm="not run"; else
+		# shellcheck disable=SC2086
+		sm=$(fmt "$(median ${VALUES["$key|swift"]:-})" "$dec"); fi
+	ratio="—"
+	if [ "$C_ONLY" = 0 ] && [ "$cm" != n/a ] && [ "$sm" != n/a ]; then
+		# shellcheck disable=SC2086
+		ratio=$(awk -v s="$(median ${VALUES["$key|swift"]:-})" -v c="$cm" 'BEGIN { if (c > 0) printf "%.2f", s / c; else print "n/a" }')
+	fi
+	case "$better" in
+	higher) tcol="≥ $target" ;;
+	lower) tcol="≤ $target" ;;
+	*) tcol="—" ;;
+	esac
+	if [ "$better" != none ] && [[ "$ratio" =~ ^[0-9.]+$ ]]; then
+		if awk -v r="$ratio" -v t="$target" -v b="$better" 'BEGIN { exit !((b == "higher") ? r >= t : r <= t) }'
+		then tcol="$tcol (met)"; else tcol="$tcol (missed)"; fi
+	fi
+	echo "| $label | $(fmt "$cm" "$dec") | $sm | $ratio | $tcol |"
+}
+
+c_args_desc() {
+	case "$FD_TABLE" in
+	compact) echo "\`--fd-limit\` connections + 16" ;;
+	full) echo "\`--fd-limit 0\`" ;;
+	*) echo "\`--fd-limit 0\` (echo), \`--fd-limit $((IDLE_CONNS + 1010))\` (idle)" ;;
+	esac
+}
+
+TABLE=$(
+	echo "| scenario | C median | Swift median | ratio | target |"
+	echo "|---|---:|---:|---:|---|"
+	row "1 conn × 64 B text: round trips/s" s1.rtps 0 higher "$TARGET_THROUGHPUT"
+	row "1 conn × 64 B text: p50 latency (µs)" s1.p50 1 lower "$TARGET_LATENCY"
+	row "50 conn × 64 B text: round trips/s" s50.rtps 0 higher "$TARGET_THROUGHPUT"
+	row "50 conn × 64 B text: p99 latency (µs)" s50.p99 1 lower "$TARGET_LATENCY"
+	row "10 conn × 64 KiB binary: MB/s" s64k.mbps 1 higher "$TARGET_THROUGHPUT"
+	row "$IDLE_CONNS idle conns: server RSS before (KB)" idle.before 0 none ""
+	row "$IDLE_CONNS idle conns: server RSS held (KB)" idle.held 0 none ""
+	row "$IDLE_CONNS idle conns: KB per connection" idle.per 2 lower "$TARGET_MEMORY"
+)
+
+{
+	echo "# swift-libwebsockets benchmark results"
+	echo
+	echo "Generated by \`Benchmarks/run.sh $ARGS_USED\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo
+	echo "- Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), Linux $(uname -r), loopback only"
+	echo "- libwebsockets $(pkg-config --modversion libwebsockets); ulimit -n $(ulimit -n)"
+	[ "$C_ONLY" = 0 ] && echo "- $(swift --version 2>/dev/null | head -n 1)"
+	echo "- Server pinned to CPU $SERVER_CPU, load client (Benchmarks/load-client, epoll, not lws) to CPU $CLIENT_CPU"
+	echo "- Each figure is the median of $RUNS runs; servers alternate C, Swift, C, Swift, …; fresh server per run"
+	echo "- Echo runs: every connection keeps one message in flight; $DURATION s measured after $WARMUP s warmup"
+	echo "- Idle: $IDLE_CONNS connections, one 64 B echo each, VmRSS sampled ${IDLE_SETTLE} s after all are established; KB/conn = (held − before) / $IDLE_CONNS"
+	echo "- C server: \`lws-c-echo-server --port 0\` with $(c_args_desc)${C_SERVER_EXTRA_ARGS:+, extra: \`$C_SERVER_EXTRA_ARGS\`}"
+	[ "$C_ONLY" = 0 ] && echo "- Swift server: \`lws-echo-server --host 127.0.0.1 --port 0 --max-connections 6000${SERVER_EXTRA_ARGS:+ $SERVER_EXTRA_ARGS}\`"
+	echo "- ratio = Swift / C; targets: throughput ≥ $TARGET_THROUGHPUT, latency ≤ $TARGET_LATENCY, memory per connection ≤ $TARGET_MEMORY"
+	echo
+	echo "$TABLE"
+	for k in $(kinds); do
+		if [ -n "${NOTES[$k]:-}" ]; then echo; echo "Problems ($k): ${NOTES[$k]}"; fi
+	done
+	busy_note
+	echo
+	echo "<details><summary>All runs</summary>"
+	echo
+	echo "| metric | server | runs |"
+	echo "|---|---|---|"
+	for key in s1.rtps s1.p50 s50.rtps s50.p99 s64k.mbps idle.before idle.held idle.per; do
+		for k in $(kinds); do
+			echo "| $key | $k | ${VALUES["$key|$k"]:-} |"
+		done
+	done
+	echo
+	echo "</details>"
+} >"$HERE/results.md"
+
+echo
+echo "$TABLE"
+for k in $(kinds); do
+	[ -n "${NOTES[$k]:-}" ] && echo "Problems ($k): ${NOTES[$k]}"
+done
+busy_note
+echo
+echo "(written to $HERE/results.md)"

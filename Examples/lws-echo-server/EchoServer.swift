@@ -1,0 +1,66 @@
+import ArgumentParser
+import Dispatch
+import LibWebSockets
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Echoes every message back with its own opcode, on any path.
+@main
+struct EchoServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lws-echo-server", abstract: "A WebSocket echo server on libwebsockets.")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 7681
+
+    @Option(help: "WebSocket connections served at once; more are refused.")
+    var maxConnections = 1024
+
+    @Option(help: "Largest message accepted, in bytes; larger ones are closed with 1009.")
+    var maxMessageSize = 16 << 20
+
+    @Option(help: "Subprotocols accepted besides none (repeatable).")
+    var subprotocol: [String] = ["echo"]
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        var logger = Logger(label: "lws-echo-server")
+        logger.logLevel = logLevel
+        LWSLogBridge.setLogger(logger)
+
+        let context = try LWSContext.builder()
+            .listen(host: host, port: port)
+            .maxConnections(maxConnections)
+            .maxMessageSize(maxMessageSize)
+            .subprotocols(subprotocol)
+            .logger(logger)
+            .onConnection { connection in
+                for try await message in connection.messages {
+                    try await connection.send(message)
+                }
+            }
+            .build()
+        print("listening on ws://\(host):\(context.port ?? port)")
+        fflush(nil)
+
+        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { try? context.syncShutdown() }
+            source.resume()
+            return source
+        }
+        await context.waitUntilShutdown()
+        logger.info("shut down", metadata: ["refused": "\(context.stats.refusedConnections)"])
+        withExtendedLifetime(signals) {}
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

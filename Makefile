@@ -1,0 +1,43 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Each installs libwebsockets-dev, libssl-dev and pkg-config with apt-get when missing.
+
+SWIFT ?= swift
+ARGS ?=
+
+.PHONY: deps build run test test-plain test-tsan test-asan bench
+
+deps:
+	@if ! pkg-config --exists libwebsockets 2>/dev/null; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing libwebsockets-dev libssl-dev pkg-config with apt-get"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libwebsockets-dev libssl-dev pkg-config; \
+	  else \
+	    echo "libwebsockets was not found by pkg-config."; \
+	    echo "On macOS: brew install libwebsockets openssl pkg-config"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# The echo server example: ws://127.0.0.1:7681 unless ARGS say otherwise (ARGS="--port 0").
+run: deps
+	$(SWIFT) run -c release lws-echo-server $(ARGS)
+
+# The whole suite, then again under the thread sanitizer.
+test: test-plain test-tsan
+
+test-plain: deps
+	$(SWIFT) test
+
+test-tsan: deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+test-asan: deps
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+bench: deps
+	./Benchmarks/run.sh

@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictness: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-libwebsockets",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LibWebSockets", targets: ["LibWebSockets"]),
+        .executable(name: "lws-echo-server", targets: ["lws-echo-server"]),
+        .executable(name: "lws-client", targets: ["lws-client"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibwebsockets",
+            pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev", "libssl-dev"]), .brew(["libwebsockets"])]
+        ),
+        .target(
+            name: "LibWebSockets",
+            dependencies: [
+                "CLibwebsockets",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "lws-echo-server",
+            dependencies: [
+                "LibWebSockets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/lws-echo-server",
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "lws-client",
+            dependencies: [
+                "LibWebSockets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/lws-client",
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "LibWebSocketsTests",
+            dependencies: ["LibWebSockets", "CLibwebsockets"],
+            swiftSettings: strictness
+        ),
+    ]
+)

@@ -1,0 +1,26 @@
+import CLibwebsockets
+
+/// The one C callback lws calls for every protocol of every context this package creates.
+///
+/// It is a plain global function, so it has no isolation and captures nothing. It finds the
+/// Swift owner through `lws_context_user(lws_get_context(wsi))`, which holds an unretained
+/// pointer to the ``ContextEngine``. The service thread keeps that engine alive until after
+/// `lws_context_destroy` has returned, so the pointer is valid for every callback.
+func lwsCallbackTrampoline(
+    _ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+    _ input: UnsafeMutableRawPointer?, _ length: Int
+) -> Int32 {
+    guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else {
+        return lws_callback_http_dummy(wsi, reason, user, input, length)
+    }
+    let engine = Unmanaged<ContextEngine>.fromOpaque(owner).takeUnretainedValue()
+    return engine.handle(wsi: wsi, reason: reason, user: user, input: input, length: length)
+}
+
+/// The service thread's entry point, handed to `pthread_create`.
+func lwsServiceThreadEntry(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let argument else { return nil }
+    let engine = Unmanaged<ContextEngine>.fromOpaque(argument).takeRetainedValue()
+    engine.serviceThreadMain()
+    return nil
+}

@@ -1,0 +1,213 @@
+import CLibwebsockets
+
+/// What a connection does in lws callbacks. Everything here runs on the service thread.
+extension ConnectionCore {
+    /// Most writes per WRITEABLE callback, so one busy connection cannot starve the others.
+    static let maxWritesPerCallback = 16
+
+    func opened(wsi: OpaquePointer) {
+        self.wsi = wsi
+        state.withLock { $0.phase = .open }
+    }
+
+    // MARK: RECEIVE
+
+    /// Handles one chunk; returns the callback's result (-1 closes).
+    func received(_ chunk: UnsafeRawBufferPointer, wsi: OpaquePointer) -> Int32 {
+        let action = assembler.append(
+            chunk, first: lws_is_first_fragment(wsi) != 0, final: lws_is_final_fragment(wsi) != 0,
+            binary: lws_frame_is_binary(wsi) != 0)
+        switch action {
+        case .needMore:
+            return 0
+        case .deliver(let message):
+            engine.stats.messageReceived(bytes: message.byteCount)
+            deliver(.message(message), bytes: message.byteCount, wsi: wsi)
+            return 0
+        case .closeTooLarge:
+            return failAndClose(.messageTooLarge(limits.maxMessageSize), code: .messageTooBig, reason: "message too big", wsi: wsi)
+        case .closeInvalidUTF8:
+            return failAndClose(.invalidUTF8, code: .invalidFramePayloadData, reason: "invalid UTF-8", wsi: wsi)
+        }
+    }
+
+    func receivedPong(_ payload: UnsafeRawBufferPointer, wsi: OpaquePointer) {
+        let bytes = Array(payload)
+        let (waiter, queueEvent) = state.withLock { s -> (ConnectionState.PingWaiter?, Bool) in
+            let index = s.pingWaiters.firstIndex { $0.payload == bytes }
+            return (index.map { s.pingWaiters.remove(at: $0) }, s.wantsPongEvents)
+        }
+        waiter?.continuation.resume()
+        if queueEvent { deliver(.pong(bytes), bytes: 0, wsi: wsi) }
+    }
+
+    private func deliver(_ event: InboundEvent, bytes: Int, wsi: OpaquePointer) {
+        let (receiver, pause) = state.withLock { s -> (CheckedContinuation<InboundEvent?, any Error>?, Bool) in
+            if let receiver = s.receiver {
+                s.receiver = nil
+                return (receiver, false)
+            }
+            s.inbound.append(event)
+            s.inboundBytes += bytes
+            guard s.inboundBytes > limits.maxInboundBuffer, !s.readPaused else { return (nil, false) }
+            s.readPaused = true
+            return (nil, true)
+        }
+        if pause { lws_rx_flow_control(wsi, 0) }
+        receiver?.resume(returning: event)
+    }
+
+    private func failAndClose(_ error: LWSError, code: WebSocketCloseCode, reason: String, wsi: OpaquePointer) -> Int32 {
+        state.withLock {
+            $0.failure = error
+            if $0.phase == .open { $0.phase = .closing }
+            $0.requestedClose = (code, reason)
+        }
+        sendCloseFrame(code: code, reason: reason, wsi: wsi)
+        return -1
+    }
+
+    private func sendCloseFrame(code: WebSocketCloseCode, reason: String, wsi: OpaquePointer) {
+        closeSent = true
+        var reason = reason
+        reason.withUTF8 { bytes in
+            lws_close_reason(
+                wsi, lws_close_status(rawValue: UInt32(code.rawValue)),
+                UnsafeMutablePointer(mutating: bytes.baseAddress), bytes.count)
+        }
+    }
+
+    /// Reading may resume: the consumer drained the inbound buffer.
+    func resumeReading() {
+        state.withLock {
+            $0.readPaused = false
+            $0.resumeRequested = false
+        }
+        if let wsi { lws_rx_flow_control(wsi, 1) }
+    }
+
+    // MARK: WRITEABLE
+
+    /// Writes queued pings and message fragments; sends the close frame once the queue is empty.
+    func writeable(wsi: OpaquePointer) -> Int32 {
+        if closeSent { return -1 }
+        state.withLock { $0.writableRequested = false }
+        var resumed: [CheckedContinuation<Void, any Error>] = []
+        defer { for continuation in resumed { continuation.resume() } }
+
+        for _ in 0 ..< Self.maxWritesPerCallback {
+            let (ping, head) = state.withLock { s in (s.pingsToSend.popFirst(), s.pingsToSend.isEmpty ? s.outbound.first : nil) }
+            if let ping {
+                guard writePing(ping, wsi: wsi) else { return -1 }
+            } else if let head {
+                let length = min(head.remaining, limits.maxFrameSize)
+                guard writeFragment(of: head, length: length, wsi: wsi) else { return -1 }
+                engine.stats.wrote(bytes: length, messageDone: length == head.remaining)
+                state.withLock { s in
+                    s.outbound[0].offset += length
+                    guard s.outbound[0].remaining == 0 else { return }
+                    s.outboundBytes -= s.outbound.removeFirst().byteCount
+                    admitWaiters(&s, into: &resumed)
+                }
+            } else {
+                break
+            }
+            if lws_send_pipe_choked(wsi) != 0 { break }
+        }
+
+        enum Next { case idle, more, close(WebSocketCloseCode, String) }
+        let next = state.withLock { s -> Next in
+            if !s.outbound.isEmpty || !s.pingsToSend.isEmpty {
+                s.writableRequested = true
+                return .more
+            }
+            if s.phase == .closing, let close = s.requestedClose { return .close(close.code, close.reason) }
+            return .idle
+        }
+        switch next {
+        case .idle: return 0
+        case .more:
+            lws_callback_on_writable(wsi)
+            return 0
+        case .close(let code, let reason):
+            sendCloseFrame(code: code, reason: reason, wsi: wsi)
+            return -1
+        }
+    }
+
+    /// Moves suspended senders' messages into the queue while there is room, in order.
+    private func admitWaiters(_ s: inout ConnectionState, into resumed: inout [CheckedContinuation<Void, any Error>]) {
+        while s.outboundBytes <= limits.maxBackpressure, let waiter = s.sendWaiters.popFirst() {
+            s.outbound.append(OutboundMessage(message: waiter.message))
+            s.outboundBytes += waiter.message.byteCount
+            resumed.append(waiter.continuation)
+        }
+    }
+
+    private func writeFragment(of message: OutboundMessage, length: Int, wsi: OpaquePointer) -> Bool {
+        let buffer = engine.writeBuffer(payloadCapacity: length)
+        message.withFragment(length: length) { fragment in
+            if length > 0 { buffer.copyMemory(from: fragment.baseAddress!, byteCount: length) }
+        }
+        let written = lws_write(wsi, buffer.assumingMemoryBound(to: UInt8.self), length, message.writeFlags(fragmentLength: length))
+        return written >= length
+    }
+
+    private func writePing(_ payload: [UInt8], wsi: OpaquePointer) -> Bool {
+        let buffer = engine.writeBuffer(payloadCapacity: payload.count)
+        payload.withUnsafeBytes { if !$0.isEmpty { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        return lws_write(wsi, buffer.assumingMemoryBound(to: UInt8.self), payload.count, LWS_WRITE_PING) >= payload.count
+    }
+
+    // MARK: Close
+
+    /// `WS_PEER_INITIATED_CLOSE`: a 2-byte big-endian code, then the reason.
+    func peerInitiatedClose(_ payload: UnsafeRawBufferPointer) {
+        let code: WebSocketCloseCode
+        var reason = ""
+        if payload.count >= 2 {
+            code = WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1]))
+            reason = String(decoding: UnsafeRawBufferPointer(rebasing: payload[2...]), as: UTF8.self)
+        } else {
+            code = .noStatusReceived
+        }
+        state.withLock { s in
+            s.peerClose = (code, reason)
+            if s.phase == .open { s.phase = .closing }
+        }
+    }
+
+    /// `CLOSED` / `CLIENT_CLOSED`: the connection is gone. Wakes everyone who waits on it.
+    func closed() {
+        wsi = nil
+        let locallyInitiated = closeSent
+        let (receiver, senders, pingers, closers, result) = state.withLock { s in
+            s.phase = .closed
+            var result: WebSocketCloseResult
+            if let peer = s.peerClose {
+                result = .init(code: peer.code, reason: peer.reason, initiatedLocally: locallyInitiated)
+            } else if locallyInitiated, let ours = s.requestedClose {
+                result = .init(code: ours.code, reason: ours.reason, initiatedLocally: true)
+            } else {
+                result = .init(code: .abnormalClosure, reason: "", initiatedLocally: false)
+            }
+            result.undeliveredMessages = s.outbound.count + s.sendWaiters.count
+            s.result = result
+            s.outbound.removeAll()
+            s.outboundBytes = 0
+            s.pingsToSend.removeAll()
+            defer {
+                s.receiver = nil
+                s.sendWaiters.removeAll()
+                s.pingWaiters.removeAll()
+                s.closeWaiters.removeAll()
+            }
+            return (s.receiver, Array(s.sendWaiters), s.pingWaiters, s.closeWaiters, result)
+        }
+        let failure = state.withLock { $0.failure }
+        if let failure { receiver?.resume(throwing: failure) } else { receiver?.resume(returning: nil) }
+        for sender in senders { sender.continuation.resume(throwing: LWSError.connectionClosed) }
+        for pinger in pingers { pinger.continuation.resume(throwing: LWSError.connectionClosed) }
+        for closer in closers { closer.resume(returning: result) }
+    }
+}

@@ -1,0 +1,231 @@
+import CLibwebsockets
+import Synchronization
+
+/// One WebSocket connection's state: the box that lws holds as the wsi's opaque user data.
+///
+/// Thread ownership:
+/// - `wsi`, `assembler`, `closeSent`, `boxReleased` and the client fields belong to the
+///   service thread; only it reads or writes them.
+/// - `state` is shared: any thread, always under its `Mutex`.
+/// - `engine` and `limits` never change.
+/// The service thread retains the box from the moment lws knows it until `WSI_DESTROY`.
+final class ConnectionCore: @unchecked Sendable {
+    enum Role { case server, client }
+
+    struct Limits {
+        let maxMessageSize: Int
+        let maxFrameSize: Int
+        let maxBackpressure: Int
+        let maxInboundBuffer: Int
+    }
+
+    let engine: ContextEngine
+    let role: Role
+    let limits: Limits
+    let state = Mutex(ConnectionState())
+
+    // Service thread only.
+    var wsi: OpaquePointer?
+    var assembler: MessageAssembler
+    var closeSent = false
+    var boxReleased = false
+    var client: ClientHandshake?
+    /// A client's wsi while its handshake runs (`wsi` is set only once it is open).
+    var pendingWSI: OpaquePointer?
+
+    init(engine: ContextEngine, role: Role, limits: Limits) {
+        self.engine = engine
+        self.role = role
+        self.limits = limits
+        self.assembler = MessageAssembler(maxMessageSize: limits.maxMessageSize)
+    }
+
+    // MARK: - Sending (any thread)
+
+    /// Queues a message, suspending while the outbound buffer is over `maxBackpressure`.
+    func send(_ message: WebSocketMessage) async throws {
+        enum Decision { case queued(wake: Bool), wait, fail(LWSError) }
+        let decision = state.withLock { s -> Decision in
+            guard s.acceptsSends else { return .fail(.connectionClosed) }
+            guard s.sendWaiters.isEmpty, s.outboundBytes <= limits.maxBackpressure else { return .wait }
+            return .queued(wake: Self.enqueue(message, into: &s))
+        }
+        switch decision {
+        case .queued(let wake):
+            if wake { engine.submit(.writable(self)) }
+        case .fail(let error):
+            throw error
+        case .wait:
+            try await sendAfterWaiting(message)
+        }
+    }
+
+    /// Queues a message at once, or throws ``LWSError/bufferFull``.
+    func trySend(_ message: WebSocketMessage) throws {
+        let wake = try state.withLock { s -> Bool in
+            guard s.acceptsSends else { throw LWSError.connectionClosed }
+            guard s.sendWaiters.isEmpty, s.outboundBytes <= limits.maxBackpressure else { throw LWSError.bufferFull }
+            return Self.enqueue(message, into: &s)
+        }
+        if wake { engine.submit(.writable(self)) }
+    }
+
+    /// Appends to the queue; returns whether a WRITEABLE must be asked for.
+    private static func enqueue(_ message: WebSocketMessage, into s: inout ConnectionState) -> Bool {
+        s.outbound.append(OutboundMessage(message: message))
+        s.outboundBytes += message.byteCount
+        defer { s.writableRequested = true }
+        return !s.writableRequested
+    }
+
+    private func sendAfterWaiting(_ message: WebSocketMessage) async throws {
+        let id = state.withLock { s -> UInt64 in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Outcome { case waiting, queued(wake: Bool), fail(any Error) }
+                let outcome = state.withLock { s -> Outcome in
+                    guard s.acceptsSends else { return .fail(LWSError.connectionClosed) }
+                    if Task.isCancelled { return .fail(CancellationError()) }
+                    if s.sendWaiters.isEmpty, s.outboundBytes <= limits.maxBackpressure {
+                        return .queued(wake: Self.enqueue(message, into: &s))
+                    }
+                    s.sendWaiters.append(.init(id: id, message: message, continuation: continuation))
+                    return .waiting
+                }
+                switch outcome {
+                case .waiting: break
+                case .queued(let wake):
+                    if wake { engine.submit(.writable(self)) }
+                    continuation.resume()
+                case .fail(let error):
+                    continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> ConnectionState.SendWaiter? in
+                guard let index = s.sendWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.sendWaiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Sends a ping and waits for the matching pong.
+    func ping(_ payload: [UInt8]) async throws {
+        guard payload.count <= 125 else { throw LWSError.pingPayloadTooLong(payload.count) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let wake = state.withLock { s -> Bool? in
+                guard s.acceptsSends else { return nil }
+                s.pingsToSend.append(payload)
+                s.pingWaiters.append(.init(payload: payload, continuation: continuation))
+                defer { s.writableRequested = true }
+                return !s.writableRequested
+            }
+            switch wake {
+            case nil: continuation.resume(throwing: LWSError.connectionClosed)
+            case true?: engine.submit(.writable(self))
+            case false?: break
+            }
+        }
+    }
+
+    /// Starts the close handshake after queued messages are written, and waits for the end.
+    func close(code: WebSocketCloseCode, reason: String) async -> WebSocketCloseResult {
+        if requestClose(code: code, reason: reason) { engine.scheduleCloseTimeout(for: self) }
+        return await closeResult()
+    }
+
+    /// Records the close request. Returns whether this call started the close.
+    @discardableResult
+    func requestClose(code: WebSocketCloseCode, reason: String) -> Bool {
+        let wake = state.withLock { s -> Bool? in
+            guard s.phase == .open else { return nil }
+            s.phase = .closing
+            s.requestedClose = (code, reason)
+            defer { s.writableRequested = true }
+            return !s.writableRequested
+        }
+        guard let wake else { return false }
+        if wake { engine.submit(.writable(self)) }
+        return true
+    }
+
+    /// Waits until the connection has ended.
+    func closeResult() async -> WebSocketCloseResult {
+        await withCheckedContinuation { (continuation: CheckedContinuation<WebSocketCloseResult, Never>) in
+            let result = state.withLock { s -> WebSocketCloseResult? in
+                if let result = s.result { return result }
+                s.closeWaiters.append(continuation)
+                return nil
+            }
+            if let result { continuation.resume(returning: result) }
+        }
+    }
+
+    // MARK: - Receiving (any thread; one consumer)
+
+    /// The next message or pong, `nil` after a clean end, or the error that ended it.
+    func nextEvent() async throws -> InboundEvent? {
+        enum Decision { case event(InboundEvent, resume: Bool), end, fail(LWSError), wait }
+        let decision = state.withLock { s -> Decision in
+            if let event = s.inbound.popFirst() { return .event(event, resume: Self.consumed(event, in: &s, limits)) }
+            if s.phase == .closed { return s.failure.map(Decision.fail) ?? .end }
+            return .wait
+        }
+        switch decision {
+        case .event(let event, let resume):
+            if resume { engine.submit(.resumeReading(self)) }
+            return event
+        case .end: return nil
+        case .fail(let error): throw error
+        case .wait: return try await waitForEvent()
+        }
+    }
+
+    /// Updates the inbound byte count; returns whether reading should resume.
+    private static func consumed(_ event: InboundEvent, in s: inout ConnectionState, _ limits: Limits) -> Bool {
+        if case .message(let message) = event { s.inboundBytes -= message.byteCount }
+        guard s.readPaused, !s.resumeRequested, s.inboundBytes <= limits.maxInboundBuffer / 2 else { return false }
+        s.resumeRequested = true
+        return true
+    }
+
+    private func waitForEvent() async throws -> InboundEvent? {
+        let id = state.withLock { s -> UInt64 in
+            s.receiverID += 1
+            return s.receiverID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<InboundEvent?, any Error>) in
+                enum Outcome { case waiting, event(InboundEvent, resume: Bool), end, fail(any Error) }
+                let outcome = state.withLock { s -> Outcome in
+                    if let event = s.inbound.popFirst() { return .event(event, resume: Self.consumed(event, in: &s, limits)) }
+                    if s.phase == .closed { return s.failure.map(Outcome.fail) ?? .end }
+                    if Task.isCancelled { return .fail(CancellationError()) }
+                    precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
+                    s.receiver = continuation
+                    s.receiverID = id
+                    return .waiting
+                }
+                switch outcome {
+                case .waiting: break
+                case .event(let event, let resume):
+                    if resume { engine.submit(.resumeReading(self)) }
+                    continuation.resume(returning: event)
+                case .end: continuation.resume(returning: nil)
+                case .fail(let error): continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            let receiver = state.withLock { s -> CheckedContinuation<InboundEvent?, any Error>? in
+                guard s.receiverID == id, let receiver = s.receiver else { return nil }
+                s.receiver = nil
+                return receiver
+            }
+            receiver?.resume(throwing: CancellationError())
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// Reassembles the chunks lws delivers (`RECEIVE`) into whole messages, enforcing the size cap.
+///
+/// A pure value type: it sees bytes and the first/final/binary flags lws reports for each chunk,
+/// and answers with what the connection must do. It never touches lws.
+struct MessageAssembler {
+    enum Action: Equatable {
+        /// The message is not complete yet.
+        case needMore
+        /// A whole message.
+        case deliver(WebSocketMessage)
+        /// The message passed `maxMessageSize`: close with 1009.
+        case closeTooLarge
+        /// A text message was not UTF-8: close with 1007.
+        case closeInvalidUTF8
+    }
+
+    let maxMessageSize: Int
+    private var buffer: [UInt8] = []
+    private var isBinary = false
+    private var inProgress = false
+
+    init(maxMessageSize: Int) { self.maxMessageSize = maxMessageSize }
+
+    /// Takes one chunk.
+    /// - Parameters:
+    ///   - chunk: the bytes; copied before this returns.
+    ///   - first: `lws_is_first_fragment`: the chunk starts a message.
+    ///   - final: `lws_is_final_fragment`: the chunk ends the message.
+    ///   - binary: `lws_frame_is_binary`.
+    mutating func append(_ chunk: UnsafeRawBufferPointer, first: Bool, final: Bool, binary: Bool) -> Action {
+        if first || !inProgress {
+            buffer.removeAll(keepingCapacity: false)
+            isBinary = binary
+            inProgress = true
+            if final {  // the common case: a whole message in one chunk, copied once
+                inProgress = false
+                guard chunk.count <= maxMessageSize else { return .closeTooLarge }
+                return Self.message(from: chunk, binary: binary)
+            }
+        }
+        guard buffer.count + chunk.count <= maxMessageSize else {
+            reset()
+            return .closeTooLarge
+        }
+        buffer.append(contentsOf: chunk)
+        guard final else { return .needMore }
+        let bytes = buffer
+        reset()
+        if isBinary { return .deliver(.binary(bytes)) }
+        return bytes.withUnsafeBytes { Self.message(from: $0, binary: false) }
+    }
+
+    private mutating func reset() {
+        buffer = []
+        inProgress = false
+    }
+
+    private static func message(from bytes: UnsafeRawBufferPointer, binary: Bool) -> Action {
+        if binary { return .deliver(.binary(Array(bytes))) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .closeInvalidUTF8 }
+        return .deliver(.text(text))
+    }
+}

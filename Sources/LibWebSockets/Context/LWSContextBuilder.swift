@@ -1,0 +1,112 @@
+import Logging
+
+/// Builds an ``LWSContext``: `LWSContext.builder().maxConnections(200).build()`.
+///
+/// Each method returns a changed copy; nothing is checked until ``build()``.
+public struct LWSContextBuilder: Sendable {
+    /// The configuration so far.
+    public var configuration = LWSConfiguration()
+    private var handler: (@Sendable (WebSocketConnection) async throws -> Void)?
+    private var callbacks = WebSocketCallbacks()
+
+    /// A builder with every default.
+    public init() {}
+
+    private func with(_ change: (inout Self) -> Void) -> Self {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+
+    /// Listens for WebSocket connections.
+    /// - Parameters:
+    ///   - host: an IP address or interface name; `nil` for all. Default "127.0.0.1".
+    ///   - port: the TCP port; 0 picks a free one (read it from ``LWSContext/port``).
+    public func listen(host: String? = "127.0.0.1", port: Int) -> Self {
+        with { $0.configuration.listen = .init(host: host, port: port) }
+    }
+    /// - Parameter value: see ``LWSConfiguration/maxConnections``.
+    public func maxConnections(_ value: Int) -> Self { with { $0.configuration.maxConnections = value } }
+    /// - Parameter value: see ``LWSConfiguration/fdBudget``.
+    public func fdBudget(_ value: FDBudget) -> Self { with { $0.configuration.fdBudget = value } }
+    /// - Parameter value: see ``LWSConfiguration/rxBufferSize``.
+    public func rxBufferSize(_ value: Int) -> Self { with { $0.configuration.rxBufferSize = value } }
+    /// - Parameter value: see ``LWSConfiguration/serviceBufferSize``.
+    public func serviceBufferSize(_ value: Int) -> Self { with { $0.configuration.serviceBufferSize = value } }
+    /// - Parameter value: see ``LWSConfiguration/maxHTTPHeaderData``.
+    public func maxHTTPHeaderData(_ value: Int) -> Self { with { $0.configuration.maxHTTPHeaderData = value } }
+    /// - Parameter value: see ``LWSConfiguration/maxHTTPHeaderPool``.
+    public func maxHTTPHeaderPool(_ value: Int) -> Self { with { $0.configuration.maxHTTPHeaderPool = value } }
+    /// - Parameter value: see ``LWSConfiguration/handshakeTimeout``.
+    public func handshakeTimeout(_ value: Duration) -> Self { with { $0.configuration.handshakeTimeout = value } }
+    /// - Parameter value: see ``LWSConfiguration/connectTimeout``.
+    public func connectTimeout(_ value: Duration) -> Self { with { $0.configuration.connectTimeout = value } }
+    /// Pings after `pingAfter` of silence and drops the peer after `hangUpAfter` without a pong.
+    /// - Parameters:
+    ///   - hangUpAfter: see ``LWSConfiguration/idleTimeout``.
+    ///   - pingAfter: see ``LWSConfiguration/pingInterval``; default half of `hangUpAfter`.
+    public func idleTimeout(_ hangUpAfter: Duration, pingAfter: Duration? = nil) -> Self {
+        with {
+            $0.configuration.idleTimeout = hangUpAfter
+            $0.configuration.pingInterval = pingAfter ?? .seconds(max(1, hangUpAfter.wholeSeconds / 2))
+        }
+    }
+    /// - Parameter value: see ``LWSConfiguration/maxMessageSize``.
+    public func maxMessageSize(_ value: Int) -> Self { with { $0.configuration.maxMessageSize = value } }
+    /// - Parameter value: see ``LWSConfiguration/maxFrameSize``.
+    public func maxFrameSize(_ value: Int) -> Self { with { $0.configuration.maxFrameSize = value } }
+    /// - Parameter value: see ``LWSConfiguration/maxBackpressure``.
+    public func maxBackpressure(_ value: Int) -> Self { with { $0.configuration.maxBackpressure = value } }
+    /// - Parameter value: see ``LWSConfiguration/maxInboundBuffer``.
+    public func maxInboundBuffer(_ value: Int) -> Self { with { $0.configuration.maxInboundBuffer = value } }
+    /// - Parameter value: see ``LWSConfiguration/closeTimeout``.
+    public func closeTimeout(_ value: Duration) -> Self { with { $0.configuration.closeTimeout = value } }
+    /// - Parameter value: see ``LWSConfiguration/shutdownGracePeriod``.
+    public func shutdownGracePeriod(_ value: Duration) -> Self { with { $0.configuration.shutdownGracePeriod = value } }
+    /// - Parameter value: see ``LWSConfiguration/serverOptions``.
+    public func serverOptions(_ value: LWSServerOptions) -> Self { with { $0.configuration.serverOptions = value } }
+    /// - Parameter value: see ``LWSConfiguration/subprotocols``.
+    public func subprotocols(_ value: [String]) -> Self { with { $0.configuration.subprotocols = value } }
+    /// - Parameter value: see ``LWSConfiguration/handlerExecutor``.
+    public func handlerExecutor(_ value: LWSConfiguration.HandlerExecutor) -> Self {
+        with { $0.configuration.handlerExecutor = value }
+    }
+    /// - Parameter value: see ``LWSConfiguration/lwsLogLevels``.
+    public func lwsLogLevels(_ value: LWSLogLevels) -> Self { with { $0.configuration.lwsLogLevels = value } }
+    /// - Parameter value: see ``LWSConfiguration/logger``.
+    public func logger(_ value: Logger) -> Self { with { $0.configuration.logger = value } }
+
+    /// Serves each connection with an async handler, run on the handler executor. The
+    /// connection closes with 1000 when it returns and with 1011 when it throws.
+    /// - Parameter handler: e.g. `{ c in for try await m in c.messages { try await c.send(m) } }`.
+    public func onConnection(_ handler: @escaping @Sendable (WebSocketConnection) async throws -> Void) -> Self {
+        with { $0.handler = handler }
+    }
+    /// - Parameter body: see ``WebSocketCallbacks/onOpen``.
+    public func onOpen(_ body: @escaping @Sendable (WebSocketConnection) async -> Void) -> Self {
+        with { $0.callbacks.onOpen = body }
+    }
+    /// - Parameter body: see ``WebSocketCallbacks/onText``.
+    public func onText(_ body: @escaping @Sendable (WebSocketConnection, String) async -> Void) -> Self {
+        with { $0.callbacks.onText = body }
+    }
+    /// - Parameter body: see ``WebSocketCallbacks/onBinary``.
+    public func onBinary(_ body: @escaping @Sendable (WebSocketConnection, [UInt8]) async -> Void) -> Self {
+        with { $0.callbacks.onBinary = body }
+    }
+    /// - Parameter body: see ``WebSocketCallbacks/onPong``.
+    public func onPong(_ body: @escaping @Sendable (WebSocketConnection, [UInt8]) async -> Void) -> Self {
+        with { $0.callbacks.onPong = body }
+    }
+    /// - Parameter body: see ``WebSocketCallbacks/onClose``.
+    public func onClose(_ body: @escaping @Sendable (WebSocketConnection, WebSocketCloseCode, String) async -> Void) -> Self {
+        with { $0.callbacks.onClose = body }
+    }
+
+    /// Validates the configuration, creates the lws context and starts its service thread.
+    /// - Returns: the running context.
+    /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
+    public func build() throws -> LWSContext {
+        try LWSContext(configuration: configuration, handler: handler, callbacks: callbacks)
+    }
+}

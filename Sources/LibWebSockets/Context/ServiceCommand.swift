@@ -1,0 +1,17 @@
+/// Work for the service thread, sent from other threads through the inbox.
+enum ServiceCommand {
+    /// Ask lws for a WRITEABLE callback on this connection.
+    case writable(ConnectionCore)
+    /// Turn reading back on (`lws_rx_flow_control(wsi, 1)`).
+    case resumeReading(ConnectionCore)
+    /// The close handshake took too long: drop the socket.
+    case killIfOpen(ConnectionCore)
+    /// Open a client connection.
+    case connect(ClientConnectRequest)
+    /// The connect did not finish in time.
+    case connectDeadline(ConnectionCore)
+    /// Close every connection with 1001 and stop at the deadline.
+    case shutdown(deadline: ContinuousClock.Instant)
+    /// Re-check the shutdown deadline.
+    case tick
+}

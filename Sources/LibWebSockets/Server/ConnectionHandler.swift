@@ -1,0 +1,42 @@
+/// What a server does with each accepted connection: the user's async handler, or the
+/// closure-style ``WebSocketCallbacks`` turned into one.
+struct ConnectionHandler: Sendable {
+    let body: @Sendable (WebSocketConnection) async throws -> Void
+    let wantsPongEvents: Bool
+
+    /// Runs the handler; closes with 1000 when it returns and 1011 when it throws.
+    func run(_ connection: WebSocketConnection) async {
+        if wantsPongEvents { connection.core.state.withLock { $0.wantsPongEvents = true } }
+        do {
+            try await body(connection)
+            _ = try? await connection.close(code: .normalClosure)
+        } catch {
+            _ = try? await connection.close(code: .internalServerError)
+        }
+    }
+
+    init(_ body: @escaping @Sendable (WebSocketConnection) async throws -> Void) {
+        self.body = body
+        self.wantsPongEvents = false
+    }
+
+    init(callbacks: WebSocketCallbacks) {
+        self.wantsPongEvents = callbacks.onPong != nil
+        self.body = { connection in
+            await callbacks.onOpen?(connection)
+            do {
+                while let event = try await connection.core.nextEvent() {
+                    switch event {
+                    case .message(.text(let text)): await callbacks.onText?(connection, text)
+                    case .message(.binary(let bytes)): await callbacks.onBinary?(connection, bytes)
+                    case .pong(let payload): await callbacks.onPong?(connection, payload)
+                    }
+                }
+            } catch {
+                // The connection ended with an error (1009, 1007); onClose reports it.
+            }
+            let result = await connection.closed()
+            await callbacks.onClose?(connection, result.code, result.reason)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import LibWebSockets
+import Logging
+import Testing
+
+enum TestError: Error, CustomStringConvertible {
+    case timedOut(String)
+    var description: String {
+        switch self { case .timedOut(let what): return "timed out: \(what)" }
+    }
+}
+
+/// Runs `body`, failing with ``TestError/timedOut`` after `seconds` so no test can hang.
+func withTimeout<T: Sendable>(
+    _ seconds: Double, _ what: String = #function, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TestError.timedOut(what)
+        }
+        let result = try await group.next()!
+        group.cancelAll()
+        return result
+    }
+}
+
+/// A quiet logger for contexts made by tests.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .error
+    return logger
+}()
+
+extension LWSContextBuilder {
+    /// A builder on 127.0.0.1, an ephemeral port, with a quiet logger.
+    static func testServer() -> LWSContextBuilder {
+        LWSContext.builder().listen(host: "127.0.0.1", port: 0).logger(quietLogger).shutdownGracePeriod(.seconds(2))
+    }
+
+    /// A client-only context with a quiet logger.
+    static func testClient() -> LWSContextBuilder {
+        LWSContext.builder().logger(quietLogger).shutdownGracePeriod(.seconds(2))
+    }
+
+    /// An echo server.
+    func echo() -> LWSContextBuilder {
+        onConnection { connection in
+            for try await message in connection.messages { try await connection.send(message) }
+        }
+    }
+}
+
+extension LWSContext {
+    var url: String { "ws://127.0.0.1:\(port!)/" }
+}
+
+/// The process's resident set, in bytes.
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return kilobytes * 1024
+    }
+    return 0
+}
+
+/// Collects log messages, for checking what reaches swift-log.
+final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    // The lock guards `lines`; the rest is set before the handler is shared.
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String)] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { lines.append((event.level, "\(event.message)")) }
+    }
+
+    var captured: [(Logger.Level, String)] { lock.withLock { lines } }
+}
