@@ -210,7 +210,7 @@ CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 now_s() { date +%s.%N; }
 # pct_of TICKS SECONDS -> percent of one CPU
-cpu_pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", w > 0 ? 100 * t / hz / w : 0 }'; }
+cpu_pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", (w > 0 ? 100 * t / hz / w : 0) }'; }
 
 # busy_pct SECONDS: percent of all CPUs in use (by anything) over a sample
 busy_pct() {
@@ -219,7 +219,7 @@ busy_pct() {
 	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
 		for (i = 2; i <= 9; i++) t += y[i] - x[i];
 		idle = (y[5] - x[5]) + (y[6] - x[6]);
-		printf "%d", t > 0 ? 100 * (t - idle) / t : 0 }'
+		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
 }
 
 # Benchmarks on a shared machine are only as good as its quietness: check

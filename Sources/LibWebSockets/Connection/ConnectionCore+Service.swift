@@ -14,6 +14,7 @@ extension ConnectionCore {
 
     /// Handles one chunk; returns the callback's result (-1 closes).
     func received(_ chunk: UnsafeRawBufferPointer, wsi: OpaquePointer) -> Int32 {
+        if closeSent { return 0 }  // data after our close frame is dropped while we wait for the ack
         let action = assembler.append(
             chunk, first: lws_is_first_fragment(wsi) != 0, final: lws_is_final_fragment(wsi) != 0,
             binary: lws_frame_is_binary(wsi) != 0)
@@ -69,6 +70,12 @@ extension ConnectionCore {
 
     private func sendCloseFrame(code: WebSocketCloseCode, reason: String, wsi: OpaquePointer) {
         closeSent = true
+        // The peer's close ack may sit behind data we stopped reading: read (and drop) it.
+        let paused = state.withLock { s -> Bool in
+            defer { s.readPaused = false }
+            return s.readPaused
+        }
+        if paused { lws_rx_flow_control(wsi, 1) }
         var reason = reason
         reason.withUTF8 { bytes in
             lws_close_reason(
@@ -90,7 +97,7 @@ extension ConnectionCore {
 
     /// Writes queued pings and message fragments; sends the close frame once the queue is empty.
     func writeable(wsi: OpaquePointer) -> Int32 {
-        if closeSent { return -1 }
+        if closeSent { return 0 }  // lws sends WRITEABLE during its own close: nothing to do
         state.withLock { $0.writableRequested = false }
         var resumed: [CheckedContinuation<Void, any Error>] = []
         defer { for continuation in resumed { continuation.resume() } }

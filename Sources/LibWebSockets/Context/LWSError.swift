@@ -68,6 +68,11 @@ public struct LWSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A blocking call was made on the context's own service thread, where it could never return.
     public static let wouldDeadlock = LWSError(.wouldDeadlock)
 
+    /// Lets `catch LWSError.bufferFull` and `case LWSError.timeout` match thrown errors.
+    public static func ~= (pattern: LWSError, error: any Error) -> Bool {
+        (error as? LWSError) == pattern
+    }
+
     /// The HTTP status of a rejected handshake, if that is what this error is.
     public var httpStatus: Int? {
         if case .handshakeRejected(let status) = kind { return status }

@@ -86,3 +86,9 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 
     var captured: [(Logger.Level, String)] { lock.withLock { lines } }
 }
+
+/// glibc's `malloc_trim`, which the Glibc module does not export: returns freed heap to the
+/// system so RSS readings compare like with like.
+@_silgen_name("malloc_trim")
+@discardableResult
+func malloc_trim(_ pad: Int) -> Int32
