@@ -209,7 +209,10 @@ extension ConnectionCore {
                 s.pingWaiters.removeAll()
                 s.closeWaiters.removeAll()
             }
-            return (s.receiver, Array(s.sendWaiters), s.pingWaiters, s.closeWaiters, result)
+            // (An empty Deque copied to an Array writes to the shared empty-array storage, which
+            // ThreadSanitizer reports as a race; skip the copy when there is nothing to copy.)
+            let senders = s.sendWaiters.isEmpty ? [] : Array(s.sendWaiters)
+            return (s.receiver, senders, s.pingWaiters, s.closeWaiters, result)
         }
         let failure = state.withLock { $0.failure }
         if let failure { receiver?.resume(throwing: failure) } else { receiver?.resume(returning: nil) }

@@ -1,12 +1,11 @@
 import CLibwebsockets
-import Synchronization
 
 /// One WebSocket connection's state: the box that lws holds as the wsi's opaque user data.
 ///
 /// Thread ownership:
 /// - `wsi`, `assembler`, `closeSent`, `boxReleased` and the client fields belong to the
 ///   service thread; only it reads or writes them.
-/// - `state` is shared: any thread, always under its `Mutex`.
+/// - `state` is shared: any thread, always under its lock (`Locked`).
 /// - `engine` and `limits` never change.
 /// The service thread retains the box from the moment lws knows it until `WSI_DESTROY`.
 final class ConnectionCore: @unchecked Sendable {
@@ -22,7 +21,7 @@ final class ConnectionCore: @unchecked Sendable {
     let engine: ContextEngine
     let role: Role
     let limits: Limits
-    let state = Mutex(ConnectionState())
+    let state = Locked(ConnectionState())
 
     // Service thread only.
     var wsi: OpaquePointer?

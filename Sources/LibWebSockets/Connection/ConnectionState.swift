@@ -1,7 +1,7 @@
 import DequeModule
 
 /// The part of a connection that both the service thread and the user's tasks touch.
-/// It lives inside a `Mutex` in ``ConnectionCore``; nothing here calls lws.
+/// It lives inside a `Locked` in ``ConnectionCore``; nothing here calls lws.
 struct ConnectionState {
     enum Phase {
         /// A client connection whose handshake has not finished.

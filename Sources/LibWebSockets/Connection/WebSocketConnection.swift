@@ -1,4 +1,3 @@
-import Synchronization
 
 /// One open WebSocket, accepted by a server or opened by ``LWSContext/connect(to:headers:subprotocols:origin:)``.
 ///
@@ -25,7 +24,7 @@ public final class WebSocketConnection: Sendable {
     let core: ConnectionCore
     /// What the handshake said.
     public let info: Info
-    private let userStateBox = Mutex<(any Sendable)?>(nil)
+    private let userStateBox = Locked<(any Sendable)?>(nil)
 
     init(core: ConnectionCore, info: Info) {
         self.core = core

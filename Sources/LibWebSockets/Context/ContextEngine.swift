@@ -10,7 +10,7 @@ import Glibc
 ///
 /// Thread ownership:
 /// - The `let` properties never change after `init`.
-/// - `shared` is for any thread, under its `Mutex`. It holds the inbox and the pointer that
+/// - `shared` is for any thread, under its lock (`Locked`). It holds the inbox and the pointer that
 ///   `lws_cancel_service` may use; the service thread clears that pointer, under the same lock,
 ///   before it calls `lws_context_destroy`, so a wake-up can never race the destroy.
 /// - Everything marked "service thread only" is read and written only by the service thread.
@@ -33,7 +33,7 @@ final class ContextEngine: @unchecked Sendable {
     let identity = ServiceThreadIdentity()
     let limits: ConnectionCore.Limits
     var logger: Logger { configuration.logger }
-    let shared = Mutex(Shared())
+    let shared = Locked(Shared())
     private(set) var executor: ServiceExecutor!
     private let started = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()
@@ -52,7 +52,7 @@ final class ContextEngine: @unchecked Sendable {
     private let pre = Int(lwsb_pre())
 
     /// Serialises context creation across the process (OpenSSL and `signal()` global init).
-    private static let creationLock = Mutex(())
+    private static let creationLock = Locked(())
 
     init(configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?) {
         self.configuration = configuration

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Runs Swift jobs on a context's service thread, between `lws_service` calls (SE-0417).
 ///
@@ -15,7 +14,7 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
         var stopped = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Called after a job is queued from another thread: wakes the service thread.
     private let wake: @Sendable () -> Void
     private let isServiceThread: @Sendable () -> Bool

@@ -1,6 +1,5 @@
 import CLibwebsockets
 import Logging
-import Synchronization
 
 /// Carries lws's process-global log into swift-log.
 ///
@@ -9,7 +8,7 @@ import Synchronization
 /// wins), and every line goes to one logger, labelled "libwebsockets" unless replaced with
 /// ``setLogger(_:)``.
 public enum LWSLogBridge {
-    private static let sink = Mutex<Logger>(Logger(label: "libwebsockets"))
+    private static let sink = Locked<Logger>(Logger(label: "libwebsockets"))
 
     /// Replaces the logger that lws's lines go to.
     /// - Parameter logger: the new destination; its own log level still filters.

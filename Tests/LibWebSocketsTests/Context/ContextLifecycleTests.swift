@@ -25,7 +25,9 @@ extension AllTests {
                 for _ in 0 ..< 200 { try await Self.cycle() }
                 malloc_trim(0)
                 let growth = residentBytes() - before
-                #expect(growth < 1 << 20, "RSS grew by \(growth) bytes over 200 cycles")
+                if !underSanitizer {
+                    #expect(growth < 1 << 20, "RSS grew by \(growth) bytes over 200 cycles")
+                }
             }
         }
 
@@ -158,7 +160,7 @@ extension AllTests {
         }
 
         @Test func syncShutdownOnServiceThreadIsRefused() async throws {
-            let outcome = Mutex<String>("not run")
+            let outcome = Locked<String>("not run")
             let context = try LWSContextBuilder.testServer().onConnection { _ in }.build()
             let client = try LWSContextBuilder.testClient().build()
             let probe = try LWSContextBuilder.testServer()
@@ -170,10 +172,11 @@ extension AllTests {
             // The probe's handler runs on the probe's thread, so syncShutdown of another context is fine.
             _ = try await withTimeout(5) { try await client.connect(to: probe.url) }
             try await withTimeout(5) { await context.waitUntilShutdown() }
+            for _ in 0 ..< 100 where outcome.withLock({ $0 }) == "not run" { try await Task.sleep(for: .milliseconds(20)) }
             #expect(outcome.withLock { $0 } == "returned")
 
-            let own = Mutex<(any Error)?>(nil)
-            let box = Mutex<LWSContext?>(nil)
+            let own = Locked<(any Error)?>(nil)
+            let box = Locked<LWSContext?>(nil)
             let selfish = try LWSContextBuilder.testServer()
                 .onConnection { _ in
                     do { try box.withLock { $0 }?.syncShutdown() } catch { own.withLock { $0 = error } }
