@@ -165,3 +165,56 @@ final class RawWebSocketClient: @unchecked Sendable {
         return nil
     }
 }
+
+/// A TCP listener on 127.0.0.1 that answers each connection with `reply` (or nothing) and then
+/// holds it open: a stand-in for servers that refuse or ignore the WebSocket handshake.
+final class RawListener: @unchecked Sendable {
+    // `fd` and `port` are fixed at init; `accepted` is guarded by `lock`.
+    let fd: Int32
+    let port: Int
+    private let lock = NSLock()
+    private var accepted: [Int32] = []
+
+    init(reply: String?) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        listen(fd, 16)
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: bound.sin_port))
+        Thread { [weak self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }
+                guard let self else { close(client); return }
+                self.lock.withLock { self.accepted.append(client) }
+                if let reply {
+                    var request = [UInt8](repeating: 0, count: 4096)
+                    _ = recv(client, &request, request.count, 0)
+                    _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                }
+            }
+        }.start()
+    }
+
+    deinit {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        lock.withLock { for client in accepted { close(client) } }
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening on it.
+func unusedPort() -> Int {
+    let listener = RawListener(reply: nil)
+    return listener.port
+}
