@@ -34,22 +34,34 @@ extension ContextEngine {
             return 0
         case LWS_CALLBACK_CLOSED, LWS_CALLBACK_CLIENT_CLOSED:
             if let core = core(of: wsi) { connectionEnded(core) }
+            wakeIfJobsQueuedBeforePoll()
             return 0
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             if let core = core(of: wsi) {
                 let message = input.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) }
                 clientConnectFailed(core, wsi: wsi, message: message ?? "")
             }
+            wakeIfJobsQueuedBeforePoll()
             return 0
         case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
             guard let core = core(of: wsi), let input else { return 0 }
             return appendHandshakeHeaders(core, wsi: wsi, cursor: input, remaining: length)
         case LWS_CALLBACK_WSI_DESTROY:
             releaseBox(of: wsi)
+            wakeIfJobsQueuedBeforePoll()
             return 0
         default:
             return lws_callback_http_dummy(wsi, reason, user, input, length)
         }
+    }
+
+    /// Closes and connect errors can come from lws's timers, which it runs inside `lws_service`
+    /// *before* it polls. Jobs they queue (a handler's next step) would then wait for the next
+    /// socket event, so the loop is woken once more. Reads and writes come after the poll and
+    /// need no such wake.
+    private func wakeIfJobsQueuedBeforePoll() {
+        guard !destroying, let context = lwsContext, executor.hasPendingJobs else { return }
+        lws_cancel_service(context)
     }
 
     /// The connection box lws holds for `wsi`, if it is one of ours.

@@ -47,6 +47,8 @@ final class ContextEngine: @unchecked Sendable {
     var connections: [ObjectIdentifier: ConnectionCore] = [:]
     var shutdownDeadline: ContinuousClock.Instant?
     var lastRefusalLog: ContinuousClock.Instant?
+    /// Set while `lws_context_destroy` runs, when even this thread may not wake lws.
+    var destroying = false
     private var writeBufferStorage: UnsafeMutableRawPointer?
     private var writeBufferCapacity = 0
     private let pre = Int(lwsb_pre())
@@ -261,6 +263,7 @@ final class ContextEngine: @unchecked Sendable {
             defer { s.inbox = [] }
             return s.inbox
         }
+        destroying = true
         lws_context_destroy(context)  // delivers CLOSED and WSI_DESTROY for what is left
         lwsContext = nil
         resources = nil
