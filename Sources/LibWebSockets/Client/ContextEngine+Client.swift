@@ -49,15 +49,16 @@ extension ContextEngine {
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
         info.ietf_version_or_minus_one = -1
         // lws copies these strings during the call.
+        let origin = request.origin ?? "http://\(request.url.hostHeader)"
         let wsi = request.address.withCString { address in
             request.url.path.withCString { path in
                 request.url.hostHeader.withCString { host in
-                    withOptionalCString(request.origin) { origin in
+                    origin.withCString { origin in
                         withOptionalCString(subprotocols.isEmpty ? nil : subprotocols) { protocols in
                             info.address = address
                             info.path = path
                             info.host = host
-                            info.origin = origin ?? host
+                            info.origin = origin
                             info.protocol = protocols
                             return lws_client_connect_via_info(&info)
                         }

@@ -161,7 +161,8 @@ extension ContextEngine {
             if chosen != LWSContextResources.defaultProtocolName { subprotocol = chosen }
         }
         var peer = [CChar](repeating: 0, count: 64)
-        let remote = lws_get_peer_simple(wsi, &peer, peer.count).map { String(cString: $0) } ?? ""
+        var remote = lws_get_peer_simple(wsi, &peer, peer.count).map { String(cString: $0) } ?? ""
+        if remote.hasPrefix("::ffff:"), remote.contains(".") { remote.removeFirst(7) }  // IPv4-mapped
         return .init(remoteAddress: remote, path: path, headers: headers, subprotocol: subprotocol, isClient: false)
     }
 

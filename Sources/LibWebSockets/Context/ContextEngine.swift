@@ -112,7 +112,8 @@ final class ContextEngine: @unchecked Sendable {
         info.iface = UnsafePointer(resources.iface)
         info.protocols = UnsafePointer(resources.protocols)
         info.vhost_name = UnsafePointer(resources.vhostName)
-        info.options = configuration.serverOptions.rawValue
+        // Client Origin headers go out as given, not with "http://" prepended.
+        info.options = configuration.serverOptions.rawValue | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
         info.fd_limit_per_thread = UInt32(plan.fdLimitPerThread)
         info.count_threads = 1
         info.pt_serv_buf_size = UInt32(configuration.serviceBufferSize)

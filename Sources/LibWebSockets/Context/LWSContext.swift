@@ -78,7 +78,7 @@ public final class LWSContext: Sendable {
     ///   - url: `ws://host[:port][/path]`.
     ///   - headers: extra request headers.
     ///   - subprotocols: subprotocols to offer, in order of preference.
-    ///   - origin: the Origin header; defaults to the Host header.
+    ///   - origin: the Origin header, sent as given; defaults to "http://" + the Host header.
     /// - Returns: the open connection.
     /// - Throws: ``LWSError/connectionRefused``, ``LWSError/dnsFailure(_:)``,
     ///   ``LWSError/handshakeRejected(status:)``, ``LWSError/timeout``,
