@@ -1094,12 +1094,14 @@ report(void)
 		printf("RESULT mode=echo connections=%ld size=%zu type=%s "
 		       "duration_s=%.3f roundtrips=%" PRIu64 " rtps=%.1f "
 		       "mbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
-		       "p999_us=%.1f max_us=%.1f client_cpu_pct=%.0f errors=%"
-		       PRIu64 " mismatches=%" PRIu64 "\n",
+		       "p999_us=%.1f max_us=%.1f client_cpu_pct=%.0f "
+		       "cpu_s=%.3f wall_s=%.3f errors=%" PRIu64
+		       " mismatches=%" PRIu64 "\n",
 		       n_total, msg_size, binary ? "binary" : "text", secs,
 		       roundtrips, rtps, rtps * (double)msg_size / 1e6,
 		       pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
-		       pct_us(100), cpu, errors, mismatches);
+		       pct_us(100), cpu, cpu_seconds(),
+		       (double)(now_ns() - t_start) / 1e9, errors, mismatches);
 	}
 	if (errors)
 		fprintf(stderr, "lws-load: errors: %" PRIu64 " (mismatches %"

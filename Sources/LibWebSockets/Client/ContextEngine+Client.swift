@@ -8,12 +8,13 @@ struct ClientConnectRequest {
     let headers: [String: String]
     let subprotocols: [String]
     let origin: String?
-    let continuation: CheckedContinuation<WebSocketConnection, any Error>
+    let promise: ConnectPromise
 }
 
 /// A client connection's handshake state. Service thread only.
 struct ClientHandshake {
-    var continuation: CheckedContinuation<WebSocketConnection, any Error>?
+    /// Set while the handshake runs; taken when it succeeds or fails.
+    var promise: ConnectPromise?
     let headers: [String: String]
     let remoteAddress: String
     let path: String
@@ -25,17 +26,17 @@ struct ClientHandshake {
 extension ContextEngine {
     func startConnect(_ request: ClientConnectRequest) {
         guard let context = lwsContext, let resources, shutdownDeadline == nil else {
-            request.continuation.resume(throwing: LWSError.contextShutDown)
+            request.promise.fail(LWSError.contextShutDown)
             return
         }
         guard connections.count < configuration.maxConnections else {
             _ = stats.connectionRefused()
-            request.continuation.resume(throwing: LWSError.tooManyConnections)
+            request.promise.fail(LWSError.tooManyConnections)
             return
         }
         let core = ConnectionCore(engine: self, role: .client, limits: limits)
         core.client = ClientHandshake(
-            continuation: request.continuation, headers: request.headers,
+            promise: request.promise, headers: request.headers,
             remoteAddress: "\(request.address):\(request.url.port)", path: request.url.path)
         register(core)
         let box = Unmanaged.passRetained(core)
@@ -69,7 +70,7 @@ extension ContextEngine {
         guard wsi != nil else {
             // lws returns NULL synchronously ("Too many fds", socket failure); no callback follows.
             if !core.boxReleased { box.release() }
-            if core.client?.continuation != nil { clientConnectFailed(core, wsi: nil, message: "too many fds") }
+            if core.client?.promise != nil { clientConnectFailed(core, wsi: nil, message: "too many fds") }
             return
         }
         core.pendingWSI = wsi
@@ -78,26 +79,26 @@ extension ContextEngine {
     }
 
     func clientEstablished(wsi: OpaquePointer) -> Int32 {
-        guard let core = core(of: wsi), let handshake = core.client, let continuation = handshake.continuation else {
+        guard let core = core(of: wsi), let handshake = core.client, let promise = handshake.promise else {
             return -1
         }
-        core.client?.continuation = nil
+        core.client?.promise = nil
         core.pendingWSI = nil
         core.opened(wsi: wsi)
         let info = WebSocketConnection.Info(
             remoteAddress: handshake.remoteAddress, path: handshake.path, headers: [:],
             subprotocol: handshake.subprotocol, isClient: true)
-        continuation.resume(returning: WebSocketConnection(core: core, info: info))
+        promise.succeed(WebSocketConnection(core: core, info: info))
         return 0
     }
 
     /// `CLIENT_CONNECTION_ERROR`, or a NULL return from `lws_client_connect_via_info`.
     func clientConnectFailed(_ core: ConnectionCore, wsi: OpaquePointer?, message: String) {
-        guard let continuation = core.client?.continuation else {
+        guard let promise = core.client?.promise else {
             connectionEnded(core)
             return
         }
-        core.client?.continuation = nil
+        core.client?.promise = nil
         core.pendingWSI = nil
         let status = wsi.map { Int(lws_http_client_http_response($0)) } ?? 0
         let error: LWSError
@@ -113,11 +114,11 @@ extension ContextEngine {
             error = .connectFailed(message)
         }
         connectionEnded(core)
-        continuation.resume(throwing: error)
+        promise.fail(error)
     }
 
     func connectDeadlinePassed(_ core: ConnectionCore) {
-        guard core.client?.continuation != nil, let wsi = core.pendingWSI else { return }
+        guard core.client?.promise != nil, let wsi = core.pendingWSI else { return }
         core.client?.timedOut = true
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
     }

@@ -43,19 +43,17 @@ extension ConnectionCore {
     }
 
     private func deliver(_ event: InboundEvent, bytes: Int, wsi: OpaquePointer) {
-        let (receiver, pause) = state.withLock { s -> (CheckedContinuation<InboundEvent?, any Error>?, Bool) in
-            if let receiver = s.receiver {
-                s.receiver = nil
-                return (receiver, false)
-            }
+        let (receiver, pause) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Bool) in
             s.inbound.append(event)
             s.inboundBytes += bytes
-            guard s.inboundBytes > limits.maxInboundBuffer, !s.readPaused else { return (nil, false) }
+            let receiver = s.receiver
+            s.receiver = nil
+            guard s.inboundBytes > limits.maxInboundBuffer, !s.readPaused else { return (receiver, false) }
             s.readPaused = true
-            return (nil, true)
+            return (receiver, true)
         }
         if pause { lws_rx_flow_control(wsi, 0) }
-        receiver?.resume(returning: event)
+        receiver?.resume()
     }
 
     private func failAndClose(_ error: LWSError, code: WebSocketCloseCode, reason: String, wsi: OpaquePointer) -> Int32 {
@@ -188,7 +186,7 @@ extension ConnectionCore {
     func closed() {
         wsi = nil
         let locallyInitiated = closeSent
-        let (receiver, senders, pingers, closers, result) = state.withLock { s in
+        let (receiver, senders, pingers, closers) = state.withLock { s in
             s.phase = .closed
             var result: WebSocketCloseResult
             if let peer = s.peerClose {
@@ -212,12 +210,11 @@ extension ConnectionCore {
             // (An empty Deque copied to an Array writes to the shared empty-array storage, which
             // ThreadSanitizer reports as a race; skip the copy when there is nothing to copy.)
             let senders = s.sendWaiters.isEmpty ? [] : Array(s.sendWaiters)
-            return (s.receiver, senders, s.pingWaiters, s.closeWaiters, result)
+            return (s.receiver, senders, s.pingWaiters, s.closeWaiters)
         }
-        let failure = state.withLock { $0.failure }
-        if let failure { receiver?.resume(throwing: failure) } else { receiver?.resume(returning: nil) }
+        receiver?.resume()
         for sender in senders { sender.continuation.resume(throwing: LWSError.connectionClosed) }
         for pinger in pingers { pinger.continuation.resume(throwing: LWSError.connectionClosed) }
-        for closer in closers { closer.resume(returning: result) }
+        for closer in closers { closer.resume() }
     }
 }

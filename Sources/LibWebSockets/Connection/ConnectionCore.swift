@@ -154,33 +154,42 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Waits until the connection has ended.
     func closeResult() async -> WebSocketCloseResult {
-        await withCheckedContinuation { (continuation: CheckedContinuation<WebSocketCloseResult, Never>) in
-            let result = state.withLock { s -> WebSocketCloseResult? in
-                if let result = s.result { return result }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ended = state.withLock { s -> Bool in
+                if s.result != nil { return true }
                 s.closeWaiters.append(continuation)
-                return nil
+                return false
             }
-            if let result { continuation.resume(returning: result) }
+            if ended { continuation.resume() }
         }
+        return state.withLock { $0.result! }
     }
 
     // MARK: - Receiving (any thread; one consumer)
+    //
+    // Events always travel through `state`'s lock, and a waiting consumer is only woken; it then
+    // takes the event under the lock itself. (ThreadSanitizer cannot see a value handed over by
+    // `resume(returning:)` when the resume races the task's suspension.)
 
     /// The next message or pong, `nil` after a clean end, or the error that ended it.
     func nextEvent() async throws -> InboundEvent? {
-        enum Decision { case event(InboundEvent, resume: Bool), end, fail(LWSError), wait }
-        let decision = state.withLock { s -> Decision in
-            if let event = s.inbound.popFirst() { return .event(event, resume: Self.consumed(event, in: &s, limits)) }
-            if s.phase == .closed { return s.failure.map(Decision.fail) ?? .end }
-            return .wait
-        }
-        switch decision {
-        case .event(let event, let resume):
-            if resume { engine.submit(.resumeReading(self)) }
-            return event
-        case .end: return nil
-        case .fail(let error): throw error
-        case .wait: return try await waitForEvent()
+        while true {
+            enum Decision { case event(InboundEvent, resume: Bool), end, fail(LWSError), wait }
+            let decision = state.withLock { s -> Decision in
+                if let event = s.inbound.popFirst() { return .event(event, resume: Self.consumed(event, in: &s, limits)) }
+                if s.phase == .closed { return s.failure.map(Decision.fail) ?? .end }
+                return .wait
+            }
+            switch decision {
+            case .event(let event, let resume):
+                if resume { engine.submit(.resumeReading(self)) }
+                return event
+            case .end: return nil
+            case .fail(let error): throw error
+            case .wait:
+                try Task.checkCancellation()
+                await waitForEvent()
+            }
         }
     }
 
@@ -192,39 +201,30 @@ final class ConnectionCore: @unchecked Sendable {
         return true
     }
 
-    private func waitForEvent() async throws -> InboundEvent? {
+    /// Returns when an event may be waiting, the connection ended, or the task was cancelled.
+    private func waitForEvent() async {
         let id = state.withLock { s -> UInt64 in
             s.receiverID += 1
             return s.receiverID
         }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<InboundEvent?, any Error>) in
-                enum Outcome { case waiting, event(InboundEvent, resume: Bool), end, fail(any Error) }
-                let outcome = state.withLock { s -> Outcome in
-                    if let event = s.inbound.popFirst() { return .event(event, resume: Self.consumed(event, in: &s, limits)) }
-                    if s.phase == .closed { return s.failure.map(Outcome.fail) ?? .end }
-                    if Task.isCancelled { return .fail(CancellationError()) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { s -> Bool in
+                    if !s.inbound.isEmpty || s.phase == .closed || Task.isCancelled { return true }
                     precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
                     s.receiver = continuation
                     s.receiverID = id
-                    return .waiting
+                    return false
                 }
-                switch outcome {
-                case .waiting: break
-                case .event(let event, let resume):
-                    if resume { engine.submit(.resumeReading(self)) }
-                    continuation.resume(returning: event)
-                case .end: continuation.resume(returning: nil)
-                case .fail(let error): continuation.resume(throwing: error)
-                }
+                if ready { continuation.resume() }
             }
         } onCancel: {
-            let receiver = state.withLock { s -> CheckedContinuation<InboundEvent?, any Error>? in
+            let receiver = state.withLock { s -> CheckedContinuation<Void, Never>? in
                 guard s.receiverID == id, let receiver = s.receiver else { return nil }
                 s.receiver = nil
                 return receiver
             }
-            receiver?.resume(throwing: CancellationError())
+            receiver?.resume()
         }
     }
 }

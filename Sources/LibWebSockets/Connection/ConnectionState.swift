@@ -33,7 +33,8 @@ struct ConnectionState {
 
     var inbound = Deque<InboundEvent>()
     var inboundBytes = 0
-    var receiver: CheckedContinuation<InboundEvent?, any Error>?
+    /// The consumer waiting for an event; woken, never handed the event.
+    var receiver: CheckedContinuation<Void, Never>?
     var receiverID: UInt64 = 0
     /// lws stopped reading for us (`lws_rx_flow_control(wsi, 0)`).
     var readPaused = false
@@ -51,7 +52,7 @@ struct ConnectionState {
     /// Why this side ended the connection on its own (1009, 1007); the consumer sees it thrown.
     var failure: LWSError?
     var result: WebSocketCloseResult?
-    var closeWaiters: [CheckedContinuation<WebSocketCloseResult, Never>] = []
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
     var acceptsSends: Bool { phase == .open }
 }

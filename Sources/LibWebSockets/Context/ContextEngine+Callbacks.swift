@@ -81,7 +81,7 @@ extension ContextEngine {
         let core = Unmanaged<ConnectionCore>.fromOpaque(box).takeRetainedValue()
         core.boxReleased = true
         if connections[ObjectIdentifier(core)] != nil {  // ended without CLOSED / CONNECTION_ERROR
-            if core.client?.continuation != nil {
+            if core.client?.promise != nil {
                 clientConnectFailed(core, wsi: wsi, message: "closed before the handshake finished")
             } else {
                 connectionEnded(core)

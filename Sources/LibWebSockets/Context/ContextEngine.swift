@@ -190,7 +190,7 @@ final class ContextEngine: @unchecked Sendable {
 
     /// A command that arrived after the context was destroyed.
     private func reject(_ command: ServiceCommand) {
-        if case .connect(let request) = command { request.continuation.resume(throwing: LWSError.contextShutDown) }
+        if case .connect(let request) = command { request.promise.fail(.contextShutDown) }
     }
 
     private func execute(_ command: ServiceCommand) {
@@ -245,7 +245,7 @@ final class ContextEngine: @unchecked Sendable {
         guard shutdownDeadline == nil else { return }
         shutdownDeadline = deadline
         for core in connections.values {
-            if core.client?.continuation != nil, let wsi = core.pendingWSI {
+            if core.client?.promise != nil, let wsi = core.pendingWSI {
                 lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
             } else {
                 core.requestClose(code: .goingAway, reason: "server shutting down")

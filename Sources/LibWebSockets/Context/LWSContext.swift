@@ -90,12 +90,10 @@ public final class LWSContext: Sendable {
         let parsed = try WebSocketURL(url)
         guard !parsed.isSecure else { throw LWSError.unsupportedScheme("wss (TLS is not supported yet)") }
         let address = try await AddressResolver.resolve(parsed.host)
-        let engine = self.engine
-        return try await withCheckedThrowingContinuation { continuation in
-            engine.submit(.connect(ClientConnectRequest(
-                url: parsed, address: address, headers: headers, subprotocols: subprotocols, origin: origin,
-                continuation: continuation)))
-        }
+        let promise = ConnectPromise()
+        engine.submit(.connect(ClientConnectRequest(
+            url: parsed, address: address, headers: headers, subprotocols: subprotocols, origin: origin, promise: promise)))
+        return try await promise.value()
     }
 
     /// Closes every connection with 1001, waits up to `shutdownGracePeriod` for the close
