@@ -30,7 +30,7 @@ extension ContextEngine {
             return
         }
         guard connections.count < configuration.maxConnections else {
-            _ = stats.connectionRefused()
+            countRefusal()
             request.promise.fail(LWSError.tooManyConnections)
             return
         }

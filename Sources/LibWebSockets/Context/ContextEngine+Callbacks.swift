@@ -17,8 +17,8 @@ extension ContextEngine {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             drainInbox()
             return 0  // nonzero would close lws's wake pipe for good
-        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-            return admitsConnection() ? 0 : refuse()
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return confirmUpgrade(wsi: wsi)
         case LWS_CALLBACK_ESTABLISHED:
             return serverEstablished(wsi: wsi)
         case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
@@ -93,19 +93,6 @@ extension ContextEngine {
 
     func admitsConnection() -> Bool {
         shutdownDeadline == nil && connections.count < configuration.maxConnections
-    }
-
-    private func refuse() -> Int32 {
-        let total = stats.connectionRefused()
-        let now = ContinuousClock.now
-        if lastRefusalLog.map({ now - $0 >= .seconds(1) }) ?? true {
-            lastRefusalLog = now
-            logger.warning(
-                "refusing WebSocket connection",
-                metadata: ["open": "\(connections.count)", "maxConnections": "\(configuration.maxConnections)",
-                           "refusedTotal": "\(total)", "stopping": "\(shutdownDeadline != nil)"])
-        }
-        return 1
     }
 
     func register(_ core: ConnectionCore) {
