@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LibWebSockets", targets: ["LibWebSockets"]),
         .executable(name: "lws-echo-server", targets: ["lws-echo-server"]),
         .executable(name: "lws-client", targets: ["lws-client"]),
+        .executable(name: "lws-footprint", targets: ["lws-footprint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -42,6 +43,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/lws-echo-server",
+            exclude: ["README.md"],
             swiftSettings: strictness
         ),
         .executableTarget(
@@ -52,11 +54,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/lws-client",
+            exclude: ["README.md"],
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "lws-footprint",
+            dependencies: [
+                "LibWebSockets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/lws-footprint",
+            exclude: ["README.md"],
             swiftSettings: strictness
         ),
         .testTarget(
             name: "LibWebSocketsTests",
-            dependencies: ["LibWebSockets", "CLibwebsockets"],
+            dependencies: ["LibWebSockets"],
             swiftSettings: strictness
         ),
     ]

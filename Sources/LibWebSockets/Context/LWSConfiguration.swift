@@ -12,7 +12,8 @@ public struct LWSConfiguration: Sendable {
     public var maxConnections: Int = 1024
     /// The fd budget policy. Default ``FDBudget/automatic``: `maxConnections` + listeners + 1
     /// (lws's wake pipe) + refusal headroom (`max(8, maxConnections / 16)`), capped at the soft
-    /// open-file limit. With the defaults that is 1097 slots, about 17.6 KB of fd tables.
+    /// open-file limit. With the defaults a listening context gets 1090 (lws makes 1092 slots,
+    /// 17,472 bytes of fd tables); a client-only one 1089.
     public var fdBudget: FDBudget = .automatic
     /// lws `rx_buffer_size`: the largest chunk a read delivers, allocated per connection at
     /// upgrade. Default 0, lws's own (4096 bytes). Larger chunks mean fewer callbacks per big
