@@ -124,7 +124,7 @@ callback_echo(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 * not have one in progress; its opcode is taken from the first
 		 * chunk (continuation frames keep the message's type).
 		 */
-		if (pss->rx && pss->rx->len + len > max_message_size) {
+		if ((pss->rx ? pss->rx->len : 0) + len > max_message_size) {
 			static const char why[] = "message too big";
 
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,

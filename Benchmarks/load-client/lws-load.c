@@ -974,6 +974,8 @@ begin_closing(uint64_t now)
 			 conns[i].state == CS_HANDSHAKE)
 			conn_close(&conns[i]);
 	}
+	if (!open_conns)
+		phase = PH_DONE;
 }
 
 static void
