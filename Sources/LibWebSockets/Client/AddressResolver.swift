@@ -16,6 +16,12 @@ enum AddressResolver {
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
+    /// Whether `host` is a numeric IPv4 address.
+    static func isIPv4(_ host: String) -> Bool {
+        var v4 = in_addr()
+        return inet_pton(AF_INET, host, &v4) == 1
+    }
+
     /// The first address for `host`, IPv4 preferred, as a numeric string.
     /// - Throws: ``LWSError/dnsFailure(_:)``.
     static func resolve(_ host: String) async throws -> String {

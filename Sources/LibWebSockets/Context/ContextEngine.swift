@@ -114,6 +114,11 @@ final class ContextEngine: @unchecked Sendable {
         info.vhost_name = UnsafePointer(resources.vhostName)
         // Client Origin headers go out as given, not with "http://" prepended.
         info.options = configuration.serverOptions.rawValue | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
+        // lws 4.1 binds an IPv4 interface address on an IPv6 vhost as the IPv6 wildcard, which
+        // would listen on every interface: keep an IPv4 listener IPv4 only.
+        if let host = configuration.listen?.host, AddressResolver.isIPv4(host) {
+            info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        }
         info.fd_limit_per_thread = UInt32(plan.fdLimitPerThread)
         info.count_threads = 1
         info.pt_serv_buf_size = UInt32(configuration.serviceBufferSize)

@@ -1,3 +1,4 @@
+import Foundation
 import LibWebSockets
 import Testing
 
@@ -61,6 +62,22 @@ extension AllTests {
             defer { try? context.syncShutdown() }
             let port = try #require(context.port)
             #expect(port > 0 && port != 7681)
+        }
+
+        @Test func loopbackListenerListensOnLoopbackOnly() throws {
+            let context = try LWSContextBuilder.testServer().echo().build()
+            defer { try? context.syncShutdown() }
+            let port = String(format: "%04X", context.port!)
+            let v4 = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+            let v6 = (try? String(contentsOfFile: "/proc/net/tcp6", encoding: .utf8)) ?? ""
+            // Listening sockets (state 0A) on our port: only 127.0.0.1, never a wildcard.
+            var listeners: [String] = []
+            for line in (v4 + v6).split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                guard fields.count > 3, fields[1].hasSuffix(":" + port), fields[3] == "0A" else { continue }
+                listeners.append(String(fields[1]))
+            }
+            #expect(listeners == ["0100007F:" + port], "\(listeners)")
         }
 
         @Test func clientOnlyContextHasNoPort() throws {
