@@ -12,8 +12,10 @@ public struct LWSConfiguration: Sendable {
     public var maxConnections: Int = 1024
     /// The fd budget policy. Default ``FDBudget/automatic``: `maxConnections` + listeners + 1
     /// (lws's wake pipe) + refusal headroom (`max(8, maxConnections / 16)`), capped at the soft
-    /// open-file limit. With the defaults a listening context gets 1090 (lws makes 1092 slots,
-    /// 17,472 bytes of fd tables); a client-only one 1089.
+    /// open-file limit; at a soft limit of 1048576 a listening context gets 1090 (1092 slots,
+    /// 17,472 bytes of fd tables). Where the soft limit is at most 65536 and `maxConnections` is
+    /// over 128, it gets the full table instead (at most 1 MiB), which is faster with many
+    /// busy connections; see ``FDBudget/automatic`` for the measurements.
     public var fdBudget: FDBudget = .automatic
     /// lws `rx_buffer_size`: the largest chunk a read delivers, allocated per connection at
     /// upgrade. Default 0, lws's own (4096 bytes). Larger chunks mean fewer callbacks per big

@@ -4,7 +4,7 @@ import Testing
 extension AllTests {
     @Suite struct FDBudgetTests {
         @Test func defaultBudgetFollowsMaxConnections() throws {
-            let plan = try FDBudgetPlan.make(budget: .automatic, maxConnections: 1024, listeners: 1, softLimit: 20000, hardLimit: 20000)
+            let plan = try FDBudgetPlan.make(budget: .automatic, maxConnections: 1024, listeners: 1, softLimit: 1_048_576, hardLimit: 1_048_576)
             // 1024 connections + 1 listener + 1 wake pipe + max(8, 1024 / 16) refusal headroom
             #expect(plan.fdLimitPerThread == 1024 + 1 + 1 + 64)
             #expect(plan.slots == plan.fdLimitPerThread + 2)
@@ -14,6 +14,20 @@ extension AllTests {
         @Test func smallServersKeepEightSlotsOfHeadroom() throws {
             let plan = try FDBudgetPlan.make(budget: .automatic, maxConnections: 10, listeners: 1, softLimit: 20000, hardLimit: 20000)
             #expect(plan.fdLimitPerThread == 10 + 1 + 1 + 8)
+        }
+
+        @Test func busyServersGetTheFullTableWhereItIsSmall() throws {
+            // Full table: 20000 x 16 B = 320 KB, and no linear search with 1024 connections.
+            let plan = try FDBudgetPlan.make(budget: .automatic, maxConnections: 1024, listeners: 1, softLimit: 20000, hardLimit: 20000)
+            #expect(plan.fdLimitPerThread == 20000)
+            #expect(plan.slots == 20000)
+            #expect(plan.estimatedFDTableBytes == 20000 * 16)
+            // At 65537 the full table is over 1 MiB: compact again.
+            let large = try FDBudgetPlan.make(budget: .automatic, maxConnections: 1024, listeners: 1, softLimit: 65537, hardLimit: 65537)
+            #expect(large.fdLimitPerThread == 1090)
+            // Few connections: the compact table's search is cheap, keep it small.
+            let few = try FDBudgetPlan.make(budget: .automatic, maxConnections: 128, listeners: 1, softLimit: 20000, hardLimit: 20000)
+            #expect(few.fdLimitPerThread == 128 + 1 + 1 + 8)
         }
 
         @Test func automaticBudgetIsCappedBySoftLimit() throws {
