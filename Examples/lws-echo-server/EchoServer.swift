@@ -24,6 +24,9 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Largest message accepted, in bytes; larger ones are closed with 1009.")
     var maxMessageSize = 16 << 20
 
+    @Option(help: "lws rx_buffer_size: the largest chunk one read delivers (0: lws's 4096).")
+    var rxBufferSize = LWSConfiguration().rxBufferSize
+
     @Option(help: "Subprotocols accepted besides none (repeatable).")
     var subprotocol: [String] = ["echo"]
 
@@ -39,6 +42,7 @@ struct EchoServer: AsyncParsableCommand {
             .listen(host: host, port: port)
             .maxConnections(maxConnections)
             .maxMessageSize(maxMessageSize)
+            .rxBufferSize(rxBufferSize)
             .subprotocols(subprotocol)
             .logger(logger)
             .onConnection { connection in

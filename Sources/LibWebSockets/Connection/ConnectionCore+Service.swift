@@ -43,7 +43,7 @@ extension ConnectionCore {
     }
 
     private func deliver(_ event: InboundEvent, bytes: Int, wsi: OpaquePointer) {
-        let (receiver, pause) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Bool) in
+        let (receiver, pause) = state.withLock { s -> (UnsafeContinuation<Void, Never>?, Bool) in
             s.inbound.append(event)
             s.inboundBytes += bytes
             let receiver = s.receiver
@@ -93,50 +93,73 @@ extension ConnectionCore {
 
     // MARK: WRITEABLE
 
+    /// What `writeable` does next, decided under the lock.
+    private enum WriteStep {
+        case ping([UInt8])
+        case fragment(OutboundMessage)
+        case close(WebSocketCloseCode, String)
+        case idle
+    }
+
+    /// Pings first (they may go between a message's fragments), then the head message, then the
+    /// close frame once nothing is queued. Nothing is removed: that happens after the write.
+    private static func nextStep(_ s: inout ConnectionState) -> WriteStep {
+        if let ping = s.pingsToSend.first { return .ping(ping) }
+        if let head = s.outbound.first { return .fragment(head) }
+        if s.phase == .closing, let close = s.requestedClose { return .close(close.code, close.reason) }
+        return .idle
+    }
+
     /// Writes queued pings and message fragments; sends the close frame once the queue is empty.
+    ///
+    /// A second frame in the same callback is written only while lws has nothing buffered and
+    /// the socket is not choked. `lws_send_pipe_choked` is a `poll()` of its own, so it is asked
+    /// only when there is a second frame to write, never after the last one.
     func writeable(wsi: OpaquePointer) -> Int32 {
         if closeSent { return 0 }  // lws sends WRITEABLE during its own close: nothing to do
-        state.withLock { $0.writableRequested = false }
         var resumed: [CheckedContinuation<Void, any Error>] = []
         defer { for continuation in resumed { continuation.resume() } }
 
-        for _ in 0 ..< Self.maxWritesPerCallback {
-            let (ping, head) = state.withLock { s in (s.pingsToSend.popFirst(), s.pingsToSend.isEmpty ? s.outbound.first : nil) }
-            if let ping {
-                guard writePing(ping, wsi: wsi) else { return -1 }
-            } else if let head {
+        var step = state.withLock { s in
+            s.writableRequested = false
+            return Self.nextStep(&s)
+        }
+        var writes = 0
+        while true {
+            switch step {
+            case .idle:
+                return 0
+            case .close(let code, let reason):
+                sendCloseFrame(code: code, reason: reason, wsi: wsi)
+                return -1
+            case .ping, .fragment:
+                if writes > 0,
+                   writes >= Self.maxWritesPerCallback || lws_partial_buffered(wsi) != 0 || lws_send_pipe_choked(wsi) != 0 {
+                    state.withLock { $0.writableRequested = true }
+                    lws_callback_on_writable(wsi)
+                    return 0
+                }
+            }
+            if case .ping(let payload) = step {
+                guard writePing(payload, wsi: wsi) else { return -1 }
+                step = state.withLock { s in
+                    s.pingsToSend.removeFirst()
+                    return Self.nextStep(&s)
+                }
+            } else if case .fragment(let head) = step {
                 let length = min(head.remaining, limits.maxFrameSize)
                 guard writeFragment(of: head, length: length, wsi: wsi) else { return -1 }
                 engine.stats.wrote(bytes: length, messageDone: length == head.remaining)
-                state.withLock { s in
+                step = state.withLock { s in
                     s.outbound[0].offset += length
-                    guard s.outbound[0].remaining == 0 else { return }
-                    s.outboundBytes -= s.outbound.removeFirst().byteCount
-                    admitWaiters(&s, into: &resumed)
+                    if s.outbound[0].remaining == 0 {
+                        s.outboundBytes -= s.outbound.removeFirst().byteCount
+                        admitWaiters(&s, into: &resumed)
+                    }
+                    return Self.nextStep(&s)
                 }
-            } else {
-                break
             }
-            if lws_send_pipe_choked(wsi) != 0 { break }
-        }
-
-        enum Next { case idle, more, close(WebSocketCloseCode, String) }
-        let next = state.withLock { s -> Next in
-            if !s.outbound.isEmpty || !s.pingsToSend.isEmpty {
-                s.writableRequested = true
-                return .more
-            }
-            if s.phase == .closing, let close = s.requestedClose { return .close(close.code, close.reason) }
-            return .idle
-        }
-        switch next {
-        case .idle: return 0
-        case .more:
-            lws_callback_on_writable(wsi)
-            return 0
-        case .close(let code, let reason):
-            sendCloseFrame(code: code, reason: reason, wsi: wsi)
-            return -1
+            writes += 1
         }
     }
 

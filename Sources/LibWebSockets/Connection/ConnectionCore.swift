@@ -208,7 +208,7 @@ final class ConnectionCore: @unchecked Sendable {
             return s.receiverID
         }
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 let ready = state.withLock { s -> Bool in
                     if !s.inbound.isEmpty || s.phase == .closed || Task.isCancelled { return true }
                     precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
@@ -219,7 +219,7 @@ final class ConnectionCore: @unchecked Sendable {
                 if ready { continuation.resume() }
             }
         } onCancel: {
-            let receiver = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            let receiver = state.withLock { s -> UnsafeContinuation<Void, Never>? in
                 guard s.receiverID == id, let receiver = s.receiver else { return nil }
                 s.receiver = nil
                 return receiver

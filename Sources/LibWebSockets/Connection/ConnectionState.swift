@@ -34,7 +34,7 @@ struct ConnectionState {
     var inbound = Deque<InboundEvent>()
     var inboundBytes = 0
     /// The consumer waiting for an event; woken, never handed the event.
-    var receiver: CheckedContinuation<Void, Never>?
+    var receiver: UnsafeContinuation<Void, Never>?
     var receiverID: UInt64 = 0
     /// lws stopped reading for us (`lws_rx_flow_control(wsi, 0)`).
     var readPaused = false
