@@ -86,7 +86,7 @@ extension ContextEngine {
         core.pendingWSI = nil
         core.opened(wsi: wsi)
         let info = WebSocketConnection.Info(
-            remoteAddress: handshake.remoteAddress, path: handshake.path, headers: [:],
+            remoteAddress: handshake.remoteAddress, path: handshake.path, headers: WebSocketHeaders(),
             subprotocol: handshake.subprotocol, isClient: true)
         promise.succeed(WebSocketConnection(core: core, info: info))
         return 0

@@ -14,7 +14,7 @@ public final class WebSocketConnection: Sendable {
         /// The request path with its query, e.g. "/chat?room=1".
         public let path: String
         /// The upgrade request's headers, names lower-cased (server side; empty for clients).
-        public let headers: [String: String]
+        public let headers: WebSocketHeaders
         /// The negotiated subprotocol, if any.
         public let subprotocol: String?
         /// Whether this side opened the connection.

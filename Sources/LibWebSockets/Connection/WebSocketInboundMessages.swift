@@ -11,10 +11,29 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
         let core: ConnectionCore
 
         public mutating func next() async throws -> WebSocketMessage? {
-            while let event = try await core.nextEvent() {
-                if case .message(let message) = event { return message }
+            // Every connection's task spends its idle life suspended in here, so what this
+            // frame holds is paid per connection; see `ConnectionCore.takeEvent`. The server's
+            // own handler task can never be cancelled (nobody holds it), so it waits without a
+            // cancellation handler, whose frames cost about 1 KB per idle connection.
+            while true {
+                switch core.takeEvent() {
+                case .message(let message): return message
+                case .pong: continue
+                case .end:
+                    if let error = core.endError { throw error }
+                    return nil
+                case .wait(let id):
+                    if Task.isCancelled { throw CancellationError() }
+                    if core.isReadByHandlerTask {
+                        let core = self.core
+                        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                            core.park(continuation, id: id)
+                        }
+                    } else {
+                        await core.waitForEvent(id)
+                    }
+                }
             }
-            return nil
         }
     }
 }

@@ -133,14 +133,15 @@ extension ContextEngine {
     private func requestInfo(of wsi: OpaquePointer) -> WebSocketConnection.Info {
         var path = header(WSI_TOKEN_GET_URI, of: wsi) ?? "/"
         if let query = header(WSI_TOKEN_HTTP_URI_ARGS, of: wsi), !query.isEmpty { path += "?" + query }
-        var headers: [String: String] = [:]
+        var pairs: [(name: String, value: String)] = []
         for index in 0 ..< Int(WSI_TOKEN_COUNT.rawValue) {
             let token = lws_token_indexes(rawValue: UInt32(index))
             guard lws_hdr_total_length(wsi, token) > 0, let name = lws_token_to_string(token) else { continue }
             let cName = String(cString: name)
             guard cName.hasSuffix(":"), !cName.hasPrefix(":"), let value = header(token, of: wsi) else { continue }
-            headers[String(cName.dropLast())] = value
+            pairs.append((String(cName.dropLast()), value))
         }
+        let headers = WebSocketHeaders(pairs)
         var subprotocol: String?
         if headers["sec-websocket-protocol"] != nil, let protocolPointer = lws_get_protocol(wsi),
            let name = protocolPointer.pointee.name {

@@ -6,6 +6,7 @@ struct ConnectionHandler: Sendable {
 
     /// Runs the handler; closes with 1000 when it returns and 1011 when it throws.
     func run(_ connection: WebSocketConnection) async {
+        connection.core.claimForHandlerTask()
         if wantsPongEvents { connection.core.state.withLock { $0.wantsPongEvents = true } }
         do {
             try await body(connection)

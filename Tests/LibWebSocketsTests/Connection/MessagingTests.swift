@@ -163,6 +163,41 @@ extension AllTests {
             await server.shutdown()
         }
 
+        @Test func cancellingAReaderWakesIt() async throws {
+            let server = try LWSContextBuilder.testServer().echo().build()
+            let client = try LWSContextBuilder.testClient().build()
+            try await withTimeout(10) {
+                let connection = try await client.connect(to: server.url)
+                let reader = Task {
+                    do {
+                        for try await _ in connection.messages {}
+                        return "ended"
+                    } catch is CancellationError {
+                        return "cancelled"
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                reader.cancel()
+                #expect(try await reader.value == "cancelled")
+                // The connection is still usable by the next reader.
+                try await connection.send(text: "after")
+                var iterator = connection.messages.makeAsyncIterator()
+                #expect(try await iterator.next() == .text("after"))
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
+        @Test func headersAreCaseInsensitiveAndOrdered() {
+            let headers = WebSocketHeaders([("Host", "a:1"), ("X-Token", "t:with:colons"), ("x-token", "second")])
+            #expect(headers["host"] == "a:1")
+            #expect(headers["X-TOKEN"] == "t:with:colons")
+            #expect(headers["missing"] == nil)
+            #expect(headers.map(\.name) == ["host", "x-token", "x-token"])
+            #expect(headers.map(\.value) == ["a:1", "t:with:colons", "second"])
+            #expect(WebSocketHeaders().isEmpty)
+        }
+
         @Test func trySendReportsBufferFull() async throws {
             let server = try LWSContextBuilder.testServer().maxBackpressure(1024)
                 .onConnection { connection in
