@@ -17,7 +17,7 @@ extension ConnectionCore {
         if closeSent { return 0 }  // data after our close frame is dropped while we wait for the ack
         let action = assembler.append(
             chunk, first: lws_is_first_fragment(wsi) != 0, final: lws_is_final_fragment(wsi) != 0,
-            binary: lws_frame_is_binary(wsi) != 0)
+            binary: lws_frame_is_binary(wsi) != 0, remainingInFrame: Int(lws_remaining_packet_payload(wsi)))
         switch action {
         case .needMore:
             return 0

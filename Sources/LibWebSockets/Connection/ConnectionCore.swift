@@ -23,7 +23,7 @@ final class ConnectionCore: @unchecked Sendable {
     let role: Role
     let limits: Limits
     let state = Locked(ConnectionState())
-    /// The server handler task that reads this connection, as `UnsafeCurrentTask.hashValue`.
+    /// The address of the server handler task that reads this connection (0 if none).
     private let handlerTask = Atomic<Int>(0)
 
     // Service thread only.
@@ -216,12 +216,18 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Records the calling task as this connection's server handler task.
     func claimForHandlerTask() {
-        withUnsafeCurrentTask { task in handlerTask.store(task?.hashValue ?? 0, ordering: .relaxed) }
+        handlerTask.store(Self.currentTaskAddress(), ordering: .relaxed)
     }
 
     /// Whether the calling task is the server handler task, which nothing can cancel.
     var isReadByHandlerTask: Bool {
-        withUnsafeCurrentTask { task in task != nil && task!.hashValue == handlerTask.load(ordering: .relaxed) }
+        let current = Self.currentTaskAddress()
+        return current != 0 && current == handlerTask.load(ordering: .relaxed)
+    }
+
+    /// The current task's address (0 outside a task): an identity, never dereferenced.
+    private static func currentTaskAddress() -> Int {
+        withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: Int.self) } ?? 0 }
     }
 
     /// Why the inbound side ended, if it ended with an error (1009, 1007).

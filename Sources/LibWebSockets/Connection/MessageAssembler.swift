@@ -27,7 +27,12 @@ struct MessageAssembler {
     ///   - first: `lws_is_first_fragment`: the chunk starts a message.
     ///   - final: `lws_is_final_fragment`: the chunk ends the message.
     ///   - binary: `lws_frame_is_binary`.
-    mutating func append(_ chunk: UnsafeRawBufferPointer, first: Bool, final: Bool, binary: Bool) -> Action {
+    ///   - remainingInFrame: `lws_remaining_packet_payload`: bytes of this frame still to come.
+    ///     Reserving them up front saves a reallocation (and for big messages fresh, faulting
+    ///     pages) per message.
+    mutating func append(
+        _ chunk: UnsafeRawBufferPointer, first: Bool, final: Bool, binary: Bool, remainingInFrame: Int = 0
+    ) -> Action {
         if first || !inProgress {
             buffer.removeAll(keepingCapacity: false)
             isBinary = binary
@@ -37,6 +42,9 @@ struct MessageAssembler {
                 guard chunk.count <= maxMessageSize else { return .closeTooLarge }
                 return Self.message(from: chunk, binary: binary)
             }
+        }
+        if buffer.isEmpty, remainingInFrame > 0 {
+            buffer.reserveCapacity(min(chunk.count + remainingInFrame, maxMessageSize))
         }
         guard buffer.count + chunk.count <= maxMessageSize else {
             reset()
