@@ -6,6 +6,21 @@ let strictness: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// A runnable example under `Examples/NAME`, with its own README.
+func example(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "LibWebSockets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Examples/\(name)",
+        exclude: ["README.md"],
+        swiftSettings: strictness
+    )
+}
+
 let package = Package(
     name: "swift-libwebsockets",
     platforms: [.macOS(.v15)],
@@ -35,39 +50,9 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
-        .executableTarget(
-            name: "lws-echo-server",
-            dependencies: [
-                "LibWebSockets",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Examples/lws-echo-server",
-            exclude: ["README.md"],
-            swiftSettings: strictness
-        ),
-        .executableTarget(
-            name: "lws-client",
-            dependencies: [
-                "LibWebSockets",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Examples/lws-client",
-            exclude: ["README.md"],
-            swiftSettings: strictness
-        ),
-        .executableTarget(
-            name: "lws-footprint",
-            dependencies: [
-                "LibWebSockets",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Examples/lws-footprint",
-            exclude: ["README.md"],
-            swiftSettings: strictness
-        ),
+        example("lws-echo-server"),
+        example("lws-client"),
+        example("lws-footprint"),
         .testTarget(
             name: "LibWebSocketsTests",
             dependencies: ["LibWebSockets"],

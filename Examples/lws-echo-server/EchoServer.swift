@@ -33,24 +33,39 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Handler style: async (a task per connection pulling messages) or closures.")
+    var style: HandlerStyle = .async
+
+    enum HandlerStyle: String, ExpressibleByArgument {
+        case async, closures
+    }
+
     func run() async throws {
         var logger = Logger(label: "lws-echo-server")
         logger.logLevel = logLevel
         LWSLogBridge.setLogger(logger)
 
-        let context = try LWSContext.builder()
+        let builder = LWSContext.builder()
             .listen(host: host, port: port)
             .maxConnections(maxConnections)
             .maxMessageSize(maxMessageSize)
             .rxBufferSize(rxBufferSize)
             .subprotocols(subprotocol)
             .logger(logger)
-            .onConnection { connection in
+        let context: LWSContext
+        switch style {
+        case .async:
+            context = try builder.onConnection { connection in
                 for try await message in connection.messages {
                     try await connection.send(message)
                 }
-            }
-            .build()
+            }.build()
+        case .closures:
+            context = try builder
+                .onText { connection, text in try? await connection.send(text: text) }
+                .onBinary { connection, bytes in try? await connection.send(binary: bytes) }
+                .build()
+        }
         print("listening on ws://\(host):\(context.port ?? port)")
         fflush(nil)
 

@@ -17,6 +17,7 @@ final class ConnectionCore: @unchecked Sendable {
         let maxFrameSize: Int
         let maxBackpressure: Int
         let maxInboundBuffer: Int
+        let lwsValidatesUTF8: Bool
     }
 
     let engine: ContextEngine
@@ -39,13 +40,13 @@ final class ConnectionCore: @unchecked Sendable {
         self.engine = engine
         self.role = role
         self.limits = limits
-        self.assembler = MessageAssembler(maxMessageSize: limits.maxMessageSize)
+        self.assembler = MessageAssembler(maxMessageSize: limits.maxMessageSize, textIsValidated: limits.lwsValidatesUTF8)
     }
 
     // MARK: - Sending (any thread)
 
     /// Queues a message, suspending while the outbound buffer is over `maxBackpressure`.
-    func send(_ message: WebSocketMessage) async throws {
+    nonisolated(nonsending) func send(_ message: WebSocketMessage) async throws {
         enum Decision { case queued(wake: Bool), wait, fail(LWSError) }
         let decision = state.withLock { s -> Decision in
             guard s.acceptsSends else { return .fail(.connectionClosed) }

@@ -15,11 +15,17 @@ struct MessageAssembler {
     }
 
     let maxMessageSize: Int
+    /// lws already rejected invalid UTF-8 (`LWS_SERVER_OPTION_VALIDATE_UTF8`, closing with
+    /// 1007), so text is decoded without a second validation pass.
+    let textIsValidated: Bool
     private var buffer: [UInt8] = []
     private var isBinary = false
     private var inProgress = false
 
-    init(maxMessageSize: Int) { self.maxMessageSize = maxMessageSize }
+    init(maxMessageSize: Int, textIsValidated: Bool = false) {
+        self.maxMessageSize = maxMessageSize
+        self.textIsValidated = textIsValidated
+    }
 
     /// Takes one chunk.
     /// - Parameters:
@@ -40,7 +46,7 @@ struct MessageAssembler {
             if final {  // the common case: a whole message in one chunk, copied once
                 inProgress = false
                 guard chunk.count <= maxMessageSize else { return .closeTooLarge }
-                return Self.message(from: chunk, binary: binary)
+                return message(from: chunk, binary: binary)
             }
         }
         if buffer.isEmpty, remainingInFrame > 0 {
@@ -55,7 +61,7 @@ struct MessageAssembler {
         let bytes = buffer
         reset()
         if isBinary { return .deliver(.binary(bytes)) }
-        return bytes.withUnsafeBytes { Self.message(from: $0, binary: false) }
+        return bytes.withUnsafeBytes { message(from: $0, binary: false) }
     }
 
     private mutating func reset() {
@@ -63,9 +69,11 @@ struct MessageAssembler {
         inProgress = false
     }
 
-    private static func message(from bytes: UnsafeRawBufferPointer, binary: Bool) -> Action {
+    private func message(from bytes: UnsafeRawBufferPointer, binary: Bool) -> Action {
         if binary { return .deliver(.binary(Array(bytes))) }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return .closeInvalidUTF8 }
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        if textIsValidated { return .deliver(.text(String(decoding: utf8, as: UTF8.self))) }
+        guard let text = String(validating: utf8, as: UTF8.self) else { return .closeInvalidUTF8 }
         return .deliver(.text(text))
     }
 }

@@ -9,8 +9,12 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
     /// Pulls one message at a time; pulling is what lets lws read more once it had to stop.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let core: ConnectionCore
+        /// Whether this iterator runs in the server's handler task; asked once, not per wait.
+        private var inHandlerTask: Bool?
 
-        public mutating func next() async throws -> WebSocketMessage? {
+        init(core: ConnectionCore) { self.core = core }
+
+        nonisolated(nonsending) public mutating func next() async throws -> WebSocketMessage? {
             // Every connection's task spends its idle life suspended in here, so what this
             // frame holds is paid per connection; see `ConnectionCore.takeEvent`. The server's
             // own handler task can never be cancelled (nobody holds it), so it waits without a
@@ -24,7 +28,8 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
                     return nil
                 case .wait(let id):
                     if Task.isCancelled { throw CancellationError() }
-                    if core.isReadByHandlerTask {
+                    if inHandlerTask == nil { inHandlerTask = core.isReadByHandlerTask }
+                    if inHandlerTask == true {
                         let core = self.core
                         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                             core.park(continuation, id: id)

@@ -62,7 +62,8 @@ final class ContextEngine: @unchecked Sendable {
         self.handler = handler
         self.limits = .init(
             maxMessageSize: configuration.maxMessageSize, maxFrameSize: configuration.maxFrameSize,
-            maxBackpressure: configuration.maxBackpressure, maxInboundBuffer: configuration.maxInboundBuffer)
+            maxBackpressure: configuration.maxBackpressure, maxInboundBuffer: configuration.maxInboundBuffer,
+            lwsValidatesUTF8: configuration.serverOptions.contains(.validateUTF8))
         let identity = self.identity
         executor = ServiceExecutor(wake: { [weak self] in self?.wake() }, isServiceThread: { identity.isCurrent })
     }

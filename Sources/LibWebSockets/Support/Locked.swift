@@ -4,35 +4,42 @@ import Glibc
 import Darwin
 #endif
 
-/// A value behind a `pthread_mutex_t`.
+/// A value behind a `pthread_mutex_t`, both in one allocation.
 ///
 /// Why not `Synchronization.Mutex`: on Linux it locks with futexes inside the precompiled
 /// Synchronization library, where ThreadSanitizer cannot see them, so every access it guards is
 /// reported as a race (checked with a two-thread counter under `-sanitize=thread`). The suite
 /// runs under TSan, so shared state uses this lock; `Atomic` counters stay as they are.
+///
+/// The value lives in a `ManagedBuffer` header reached through a pointer, not in a stored
+/// property: a class's stored `var` passed `inout` costs a dynamic exclusivity check on every
+/// access, and this lock is taken several times per message.
 final class Locked<Value>: @unchecked Sendable {
-    // `value` is only touched between lock and unlock of `mutex`.
-    private var value: Value
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    // The header (the value) is only touched between lock and unlock of the element (the mutex).
+    private let buffer: ManagedBuffer<Value, pthread_mutex_t>
 
     init(_ value: Value) {
-        self.value = value
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
+        buffer = ManagedBuffer.create(minimumCapacity: 1) { _ in value }
+        buffer.withUnsafeMutablePointerToElements { mutex in
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+        }
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deinitialize(count: 1)
-        mutex.deallocate()
+        buffer.withUnsafeMutablePointerToElements { mutex in
+            pthread_mutex_destroy(mutex)
+            mutex.deinitialize(count: 1)
+        }
     }
 
     /// Runs `body` with the value, holding the lock.
     @inline(__always)
     func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        try buffer.withUnsafeMutablePointers { value, mutex in
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return try body(&value.pointee)
+        }
     }
 }
