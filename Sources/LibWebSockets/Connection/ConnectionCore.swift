@@ -267,8 +267,10 @@ final class ConnectionCore: @unchecked Sendable {
         }
     }
 
-    /// The next message or pong, `nil` after a clean end, or the error that ended it.
-    func nextEvent() async throws -> InboundEvent? {
+    /// The next message or pong for the server's handler task, `nil` after a clean end, or the
+    /// error that ended it. Nothing can cancel that task, so it waits without a cancellation
+    /// handler (see `WebSocketInboundMessages.AsyncIterator.next()`).
+    func nextEventInHandlerTask() async throws -> InboundEvent? {
         while true {
             switch takeEvent() {
             case .message(let message): return .message(message)
@@ -277,8 +279,9 @@ final class ConnectionCore: @unchecked Sendable {
                 if let error = endError { throw error }
                 return nil
             case .wait(let id):
-                if Task.isCancelled { throw CancellationError() }
-                await waitForEvent(id)
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                    park(continuation, id: id)
+                }
             }
         }
     }

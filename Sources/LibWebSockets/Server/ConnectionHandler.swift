@@ -26,7 +26,7 @@ struct ConnectionHandler: Sendable {
         self.body = { connection in
             await callbacks.onOpen?(connection)
             do {
-                while let event = try await connection.core.nextEvent() {
+                while let event = try await connection.core.nextEventInHandlerTask() {
                     switch event {
                     case .message(.text(let text)): await callbacks.onText?(connection, text)
                     case .message(.binary(let bytes)): await callbacks.onBinary?(connection, bytes)
