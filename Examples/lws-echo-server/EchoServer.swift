@@ -24,6 +24,9 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Largest message accepted, in bytes; larger ones are closed with 1009.")
     var maxMessageSize = 16 << 20
 
+    @Option(help: "fd slots for lws (fd_limit_per_thread); 0 derives them from --max-connections.")
+    var fdBudget = 0
+
     @Option(help: "lws rx_buffer_size: the largest chunk one read delivers (0: lws's 4096).")
     var rxBufferSize = LWSConfiguration().rxBufferSize
 
@@ -50,6 +53,7 @@ struct EchoServer: AsyncParsableCommand {
             .maxConnections(maxConnections)
             .maxMessageSize(maxMessageSize)
             .rxBufferSize(rxBufferSize)
+            .fdBudget(fdBudget > 0 ? .fixed(fdBudget) : .automatic)
             .subprotocols(subprotocol)
             .logger(logger)
         let context: LWSContext
