@@ -75,7 +75,7 @@ extension ContextEngine {
         }
         core.pendingWSI = wsi
         let delay = DispatchTimeInterval.nanoseconds(Int(configuration.connectTimeout.seconds * 1e9))
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in self?.submit(.connectDeadline(core)) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.submit(.connectDeadline(core)) }
     }
 
     func clientEstablished(wsi: OpaquePointer) -> Int32 {
