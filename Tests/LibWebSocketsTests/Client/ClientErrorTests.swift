@@ -27,8 +27,7 @@ extension AllTests {
             try await withTimeout(10) {
                 let connection = try await client.connect(to: "ws://localhost:\(server.port!)/named")
                 try await connection.send(text: "by name")
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("by name"))
+                #expect(try await connection.nextMessage() == .text("by name"))
             }
             await client.shutdown()
             await server.shutdown()

@@ -33,9 +33,8 @@ extension AllTests {
                 let payload = (0 ..< size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
                 try await connection.send(binary: payload)
                 try await connection.send(text: String(repeating: "x", count: size))
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .binary(payload))
-                #expect(try await iterator.next() == .text(String(repeating: "x", count: size)))
+                #expect(try await connection.nextMessage() == .binary(payload))
+                #expect(try await connection.nextMessage() == .text(String(repeating: "x", count: size)))
             }
             #expect(server.stats.messagesIn == 2)
             #expect(server.stats.bytesIn == 2 * size)
@@ -181,8 +180,7 @@ extension AllTests {
                 #expect(try await reader.value == "cancelled")
                 // The connection is still usable by the next reader.
                 try await connection.send(text: "after")
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("after"))
+                #expect(try await connection.nextMessage() == .text("after"))
             }
             await client.shutdown()
             await server.shutdown()

@@ -101,8 +101,7 @@ extension AllTests {
                 }
                 // Everyone else is still served.
                 try await bystander.send(text: "still here")
-                var iterator = bystander.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("still here"))
+                #expect(try await bystander.nextMessage() == .text("still here"))
             }
             await client.shutdown()
             await server.shutdown()
@@ -153,8 +152,7 @@ extension AllTests {
                 }
                 // Nothing was sent: the connection still works.
                 try await connection.send(text: "alive")
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("alive"))
+                #expect(try await connection.nextMessage() == .text("alive"))
                 let result = try await connection.close(reason: String(repeating: "r", count: 123))
                 #expect(result.code == .normalClosure)
                 await #expect(throws: LWSError.connectionClosed) { try await connection.send(text: "late") }

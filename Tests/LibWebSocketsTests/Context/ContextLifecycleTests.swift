@@ -11,8 +11,7 @@ extension AllTests {
             let context = try LWSContextBuilder.testServer().echo().build()
             let connection = try await context.connect(to: context.url)
             try await connection.send(text: "ping")
-            var iterator = connection.messages.makeAsyncIterator()
-            let echoed = try await iterator.next()
+            let echoed = try await connection.nextMessage()
             #expect(echoed == .text("ping"))
             await context.shutdown()
         }

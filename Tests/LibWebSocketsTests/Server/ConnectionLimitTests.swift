@@ -37,8 +37,7 @@ extension AllTests {
                 // Service continues for the ten.
                 for connection in served {
                     try await connection.send(text: "still served")
-                    var iterator = connection.messages.makeAsyncIterator()
-                    #expect(try await iterator.next() == .text("still served"))
+                    #expect(try await connection.nextMessage() == .text("still served"))
                 }
                 // Five leave; five new ones get in; the sixth does not.
                 for connection in served.prefix(5) { try await connection.close() }

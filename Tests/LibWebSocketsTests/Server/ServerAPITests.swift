@@ -27,10 +27,9 @@ extension AllTests {
                 try await connection.send(text: "one")
                 try await connection.send(binary: [1, 2, 3])
                 try await connection.send(text: "two")
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("ONE"))
-                #expect(try await iterator.next() == .binary([3, 2, 1]))
-                #expect(try await iterator.next() == .text("TWO"))
+                #expect(try await connection.nextMessage() == .text("ONE"))
+                #expect(try await connection.nextMessage() == .binary([3, 2, 1]))
+                #expect(try await connection.nextMessage() == .text("TWO"))
                 try await connection.close(code: .goingAway, reason: "done")
             }
             for _ in 0 ..< 100 where !(events.withLock { $0.last?.hasPrefix("close") ?? false }) {
@@ -57,14 +56,12 @@ extension AllTests {
                 let connection = try await client.connect(
                     to: server.url + "path/x?y=1", headers: ["X-Custom-Token": "abc123"], subprotocols: ["superchat"],
                     origin: "http://origin.example")
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("superchat"))
+                #expect(try await connection.nextMessage() == .text("superchat"))
                 #expect(connection.info.subprotocol == "superchat")
                 #expect(connection.info.isClient)
 
                 let plain = try await client.connect(to: server.url)
-                var plainIterator = plain.messages.makeAsyncIterator()
-                #expect(try await plainIterator.next() == .text("none"))
+                #expect(try await plain.nextMessage() == .text("none"))
             }
             let info = try #require(seen.withLock { $0 })
             #expect(info.remoteAddress == "127.0.0.1")
@@ -143,8 +140,7 @@ extension AllTests {
                 #expect(connection.bufferedOutboundBytes <= (32 << 10) + payload.count)
                 release.withLock { $0 = true }
                 try await sender.value
-                var iterator = connection.messages.makeAsyncIterator()
-                #expect(try await iterator.next() == .text("all 200"))
+                #expect(try await connection.nextMessage() == .text("all 200"))
             }
             #expect(received.withLock { $0 } == 200)
             await client.shutdown()

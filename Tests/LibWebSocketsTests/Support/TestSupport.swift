@@ -114,3 +114,12 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 @_silgen_name("malloc_trim")
 @discardableResult
 func malloc_trim(_ pad: Int) -> Int32
+
+extension WebSocketConnection {
+    /// The next message, read with a fresh iterator (connections allow one reader at a time,
+    /// one after another).
+    func nextMessage() async throws -> WebSocketMessage? {
+        var iterator = messages.makeAsyncIterator()
+        return try await iterator.next()
+    }
+}
