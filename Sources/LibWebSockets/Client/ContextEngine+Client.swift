@@ -34,7 +34,7 @@ extension ContextEngine {
             request.promise.fail(LWSError.tooManyConnections)
             return
         }
-        let core = ConnectionCore(engine: self, role: .client, limits: limits)
+        let core = ConnectionCore(engine: self, limits: limits)
         core.client = ClientHandshake(
             promise: request.promise, headers: request.headers,
             remoteAddress: "\(request.address):\(request.url.port)", path: request.url.path)

@@ -10,8 +10,6 @@ import Synchronization
 /// - `engine` and `limits` never change.
 /// The service thread retains the box from the moment lws knows it until `WSI_DESTROY`.
 final class ConnectionCore: @unchecked Sendable {
-    enum Role { case server, client }
-
     struct Limits {
         let maxMessageSize: Int
         let maxFrameSize: Int
@@ -21,7 +19,6 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     let engine: ContextEngine
-    let role: Role
     let limits: Limits
     let state = Locked(ConnectionState())
     /// The address of the server handler task that reads this connection (0 if none).
@@ -36,9 +33,8 @@ final class ConnectionCore: @unchecked Sendable {
     /// A client's wsi while its handshake runs (`wsi` is set only once it is open).
     var pendingWSI: OpaquePointer?
 
-    init(engine: ContextEngine, role: Role, limits: Limits) {
+    init(engine: ContextEngine, limits: Limits) {
         self.engine = engine
-        self.role = role
         self.limits = limits
         self.assembler = MessageAssembler(maxMessageSize: limits.maxMessageSize, textIsValidated: limits.lwsValidatesUTF8)
     }

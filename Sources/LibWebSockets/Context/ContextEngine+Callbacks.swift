@@ -111,7 +111,7 @@ extension ContextEngine {
 
     private func serverEstablished(wsi: OpaquePointer) -> Int32 {
         guard admitsConnection(), let handler else { return -1 }
-        let core = ConnectionCore(engine: self, role: .server, limits: limits)
+        let core = ConnectionCore(engine: self, limits: limits)
         attachBox(core, to: wsi)
         core.opened(wsi: wsi)
         register(core)
