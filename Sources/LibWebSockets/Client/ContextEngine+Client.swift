@@ -1,27 +1,6 @@
 import CLibwebsockets
 import Dispatch
 
-/// A connect, resolved and ready for the service thread.
-struct ClientConnectRequest {
-    let url: WebSocketURL
-    let address: String
-    let headers: [String: String]
-    let subprotocols: [String]
-    let origin: String?
-    let promise: ConnectPromise
-}
-
-/// A client connection's handshake state. Service thread only.
-struct ClientHandshake {
-    /// Set while the handshake runs; taken when it succeeds or fails.
-    var promise: ConnectPromise?
-    let headers: [String: String]
-    let remoteAddress: String
-    let path: String
-    var subprotocol: String?
-    var timedOut = false
-}
-
 /// Client connections. Everything here runs on the service thread.
 extension ContextEngine {
     func startConnect(_ request: ClientConnectRequest) {

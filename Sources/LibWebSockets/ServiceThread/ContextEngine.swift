@@ -1,7 +1,6 @@
 import CLibwebsockets
 import Dispatch
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -322,19 +321,4 @@ final class ContextEngine: @unchecked Sendable {
         let delay = DispatchTimeInterval.nanoseconds(Int(configuration.closeTimeout.seconds * 1e9))
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.submit(.killIfOpen(core)) }
     }
-}
-
-/// Which thread is a context's service thread; readable from any thread.
-final class ServiceThreadIdentity: Sendable {
-    private let thread = Atomic<UInt>(0)
-
-    func claim() { thread.store(UInt(pthread_self()), ordering: .releasing) }
-
-    var isCurrent: Bool { thread.load(ordering: .acquiring) == UInt(pthread_self()) }
-}
-
-/// The context pointer that other threads may use, only for `lws_cancel_service`, and only
-/// while holding `ContextEngine.shared`'s lock.
-struct CancelTarget: @unchecked Sendable {
-    let context: OpaquePointer
 }
