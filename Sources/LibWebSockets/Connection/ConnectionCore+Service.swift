@@ -43,7 +43,7 @@ extension ConnectionCore {
     }
 
     private func deliver(_ event: InboundEvent, bytes: Int, wsi: OpaquePointer) {
-        let (receiver, pause) = state.withLock { s -> (UnsafeContinuation<Void, Never>?, Bool) in
+        let (receiver, pause) = state.withLock { s -> (ConnectionState.Receiver?, Bool) in
             s.inbound.append(event)
             s.inboundBytes += bytes
             let receiver = s.receiver

@@ -216,8 +216,10 @@ final class ConnectionCore: @unchecked Sendable {
         handlerTask.store(Self.currentTaskAddress(), ordering: .relaxed)
     }
 
-    /// Whether the calling task is the server handler task, which nothing can cancel.
-    var isReadByHandlerTask: Bool {
+    /// Whether the calling task is the server handler task, which nothing can cancel, running
+    /// on the service thread, where lws resumes it: it may wait the cheapest way.
+    var waitsOnServiceThread: Bool {
+        guard engine.configuration.handlerExecutor == .serviceThread else { return false }
         let current = Self.currentTaskAddress()
         return current != 0 && current == handlerTask.load(ordering: .relaxed)
     }
@@ -233,20 +235,20 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Registers the consumer's continuation, or resumes it at once if there is no need to wait.
     @inline(never)
-    func park(_ continuation: UnsafeContinuation<Void, Never>, id: UInt64) {
+    func park(_ receiver: ConnectionState.Receiver, id: UInt64) {
         let ready = state.withLock { s -> Bool in
             if !s.inbound.isEmpty || s.phase == .closed || Task.isCancelled || s.receiverID != id { return true }
             precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
-            s.receiver = continuation
+            s.receiver = receiver
             return false
         }
-        if ready { continuation.resume() }
+        if ready { receiver.resume() }
     }
 
     /// Wakes the consumer waiting under `id` (its task was cancelled).
     @inline(never)
     func unpark(id: UInt64) {
-        let receiver = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+        let receiver = state.withLock { s -> ConnectionState.Receiver? in
             guard s.receiverID == id, let receiver = s.receiver else { return nil }
             s.receiver = nil
             return receiver
@@ -254,19 +256,31 @@ final class ConnectionCore: @unchecked Sendable {
         receiver?.resume()
     }
 
-    /// Suspends until an event may be waiting, the connection ended, or the task is cancelled.
+    /// The handler task on the service thread: suspends until an event may be waiting. No
+    /// cancellation handler (nothing can cancel that task) and an unchecked continuation (lws
+    /// resumes it on this same thread): the smallest frames, which every idle connection pays.
+    func waitOnServiceThread(_ id: UInt64) async {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            park(.sameThread(continuation), id: id)
+        }
+    }
+
+    /// Any other reader: suspends until an event may be waiting, the connection ended, or the
+    /// task is cancelled.
     func waitForEvent(_ id: UInt64) async {
         await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in park(continuation, id: id) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                park(.anyThread(continuation), id: id)
+            }
         } onCancel: {
             unpark(id: id)
         }
     }
 
     /// The next message or pong for the server's handler task, `nil` after a clean end, or the
-    /// error that ended it. Nothing can cancel that task, so it waits without a cancellation
-    /// handler (see `WebSocketInboundMessages.AsyncIterator.next()`).
+    /// error that ended it (the closure style's loop).
     func nextEventInHandlerTask() async throws -> InboundEvent? {
+        let cheap = waitsOnServiceThread
         while true {
             switch takeEvent() {
             case .message(let message): return .message(message)
@@ -275,9 +289,7 @@ final class ConnectionCore: @unchecked Sendable {
                 if let error = endError { throw error }
                 return nil
             case .wait(let id):
-                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                    park(continuation, id: id)
-                }
+                if cheap { await waitOnServiceThread(id) } else { await waitForEvent(id) }
             }
         }
     }

@@ -18,6 +18,21 @@ struct ConnectionState {
         let continuation: CheckedContinuation<Void, any Error>
     }
 
+    /// A suspended reader. Unchecked only when reader and writer share the service thread: a
+    /// resume racing the suspension on another thread is what ThreadSanitizer reports for the
+    /// unchecked kind, whose code is inlined into (and instrumented in) this module.
+    enum Receiver {
+        case sameThread(UnsafeContinuation<Void, Never>)
+        case anyThread(CheckedContinuation<Void, Never>)
+
+        func resume() {
+            switch self {
+            case .sameThread(let continuation): continuation.resume()
+            case .anyThread(let continuation): continuation.resume()
+            }
+        }
+    }
+
     struct PingWaiter {
         let payload: [UInt8]
         let continuation: CheckedContinuation<Void, any Error>
@@ -34,7 +49,7 @@ struct ConnectionState {
     var inbound = Deque<InboundEvent>()
     var inboundBytes = 0
     /// The consumer waiting for an event; woken, never handed the event.
-    var receiver: UnsafeContinuation<Void, Never>?
+    var receiver: Receiver?
     var receiverID: UInt64 = 0
     /// lws stopped reading for us (`lws_rx_flow_control(wsi, 0)`).
     var readPaused = false

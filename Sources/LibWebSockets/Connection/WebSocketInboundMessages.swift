@@ -9,8 +9,9 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
     /// Pulls one message at a time; pulling is what lets lws read more once it had to stop.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let core: ConnectionCore
-        /// Whether this iterator runs in the server's handler task; asked once, not per wait.
-        private var inHandlerTask: Bool?
+        /// Whether this iterator runs in the server's handler task on the service thread; asked
+        /// once, not per wait.
+        private var waitsOnServiceThread: Bool?
 
         init(core: ConnectionCore) { self.core = core }
 
@@ -28,12 +29,9 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
                     return nil
                 case .wait(let id):
                     if Task.isCancelled { throw CancellationError() }
-                    if inHandlerTask == nil { inHandlerTask = core.isReadByHandlerTask }
-                    if inHandlerTask == true {
-                        let core = self.core
-                        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                            core.park(continuation, id: id)
-                        }
+                    if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
+                    if waitsOnServiceThread == true {
+                        await core.waitOnServiceThread(id)
                     } else {
                         await core.waitForEvent(id)
                     }
