@@ -279,8 +279,8 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// The next message or pong for the server's handler task, `nil` after a clean end, or the
     /// error that ended it (the closure style's loop).
-    func nextEventInHandlerTask() async throws -> InboundEvent? {
-        let cheap = waitsOnServiceThread
+    /// - Parameter cheap: ``waitsOnServiceThread``, asked once by the caller, not per event.
+    func nextEventInHandlerTask(cheap: Bool) async throws -> InboundEvent? {
         while true {
             switch takeEvent() {
             case .message(let message): return .message(message)

@@ -26,7 +26,8 @@ struct ConnectionHandler: Sendable {
         self.body = { connection in
             await callbacks.onOpen?(connection)
             do {
-                while let event = try await connection.core.nextEventInHandlerTask() {
+                let cheap = connection.core.waitsOnServiceThread
+                while let event = try await connection.core.nextEventInHandlerTask(cheap: cheap) {
                     switch event {
                     case .message(.text(let text)): await callbacks.onText?(connection, text)
                     case .message(.binary(let bytes)): await callbacks.onBinary?(connection, bytes)
