@@ -23,7 +23,7 @@ extension ConnectionCore {
             return 0
         case .deliver(let message):
             engine.stats.messageReceived(bytes: message.byteCount)
-            deliver(.message(message), bytes: message.byteCount, wsi: wsi)
+            deliver(.message(message), wsi: wsi)
             return 0
         case .closeTooLarge:
             return failAndClose(.messageTooLarge(limits.maxMessageSize), code: .messageTooBig, reason: "message too big", wsi: wsi)
@@ -39,13 +39,13 @@ extension ConnectionCore {
             return (index.map { s.pingWaiters.remove(at: $0) }, s.wantsPongEvents)
         }
         waiter?.continuation.resume()
-        if queueEvent { deliver(.pong(bytes), bytes: 0, wsi: wsi) }
+        if queueEvent { deliver(.pong(bytes), wsi: wsi) }
     }
 
-    private func deliver(_ event: InboundEvent, bytes: Int, wsi: OpaquePointer) {
+    private func deliver(_ event: InboundEvent, wsi: OpaquePointer) {
         let (receiver, pause) = state.withLock { s -> (ConnectionState.Receiver?, Bool) in
             s.inbound.append(event)
-            s.inboundBytes += bytes
+            s.inboundBytes += event.bufferCost
             let receiver = s.receiver
             s.receiver = nil
             guard s.inboundBytes > limits.maxInboundBuffer, !s.readPaused else { return (receiver, false) }

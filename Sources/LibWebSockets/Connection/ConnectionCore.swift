@@ -197,7 +197,7 @@ final class ConnectionCore: @unchecked Sendable {
                 return (.wait(s.receiverID), false)
             }
             var resume = false
-            if case .message(let message) = event { s.inboundBytes -= message.byteCount }
+            s.inboundBytes -= event.bufferCost
             if s.readPaused, !s.resumeRequested, s.inboundBytes <= limits.maxInboundBuffer / 2 {
                 s.resumeRequested = true
                 resume = true

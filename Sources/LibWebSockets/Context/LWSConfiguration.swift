@@ -51,7 +51,8 @@ public struct LWSConfiguration: Sendable {
     /// Outbound bytes queued per connection before `send` suspends (and `trySend` throws
     /// ``LWSError/bufferFull``). Default 1 MiB.
     public var maxBackpressure: Int = 1 << 20
-    /// Received, unconsumed bytes per connection before lws stops reading from the socket
+    /// Received, unconsumed bytes per connection (payloads plus 64 bytes per queued message or
+    /// pong, so floods of empty ones count too) before lws stops reading from the socket
     /// (`lws_rx_flow_control`). Reading resumes when the consumer drains the buffer. Default 1 MiB.
     public var maxInboundBuffer: Int = 1 << 20
     /// Time `close(code:reason:)` waits for the peer's close frame before dropping the socket.

@@ -118,6 +118,31 @@ extension AllTests {
             await server.shutdown()
         }
 
+        @Test func floodOfEmptyMessagesAlsoStopsReading() async throws {
+            let release = Locked(false)
+            let received = Locked(0)
+            let server = try LWSContextBuilder.testServer().maxInboundBuffer(64 * 100)
+                .onConnection { connection in
+                    while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                    for try await _ in connection.messages {
+                        if received.withLock({ $0 += 1; return $0 }) == 20_000 { try await connection.send(text: "done") }
+                    }
+                }.build()
+            try await withTimeout(30) {
+                let raw = try RawWebSocketClient(port: server.port!)
+                var frames: [UInt8] = []
+                for _ in 0 ..< 20_000 { frames += [0x81, 0x80, 1, 2, 3, 4] }  // empty masked text frames
+                raw.socket.write(frames)
+                try await Task.sleep(for: .milliseconds(500))
+                // Empty messages cost 64 bytes each against the buffer: lws stopped reading.
+                #expect(server.stats.messagesIn < 1000, "\(server.stats.messagesIn) empty messages queued")
+                release.withLock { $0 = true }
+                #expect(raw.readFrame().map { String(decoding: $0.payload, as: UTF8.self) } == "done")
+            }
+            #expect(received.withLock { $0 } == 20_000)
+            await server.shutdown()
+        }
+
         @Test func slowConsumerStopsReadingWithoutUnboundedBuffering() async throws {
             let release = Locked(false)
             let received = Locked(0)
