@@ -4,10 +4,7 @@ import Testing
 extension AllTests {
     @Suite struct MessagingTests {
         @Test func textBinaryAndEmptyMessagesEcho() async throws {
-            let server = try LWSContextBuilder.testServer().echo().build()
-            let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(10) {
-                let connection = try await client.connect(to: server.url)
+            try await withEchoConnection(timeout: 10) { connection, _, _ in
                 let sent: [WebSocketMessage] = [.text("hello"), .binary([1, 2, 3, 0, 255]), .text(""), .binary([]), .text("héllo wörld ✓")]
                 for message in sent { try await connection.send(message) }
                 var received: [WebSocketMessage] = []
@@ -20,8 +17,6 @@ extension AllTests {
                 #expect(result.code == .normalClosure)
                 #expect(result.initiatedLocally)
             }
-            await client.shutdown()
-            await server.shutdown()
         }
 
         @Test(arguments: [1 << 20, 16 << 20])
@@ -163,10 +158,7 @@ extension AllTests {
         }
 
         @Test func cancellingAReaderWakesIt() async throws {
-            let server = try LWSContextBuilder.testServer().echo().build()
-            let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(10) {
-                let connection = try await client.connect(to: server.url)
+            try await withEchoConnection(timeout: 10) { connection, _, _ in
                 let reader = Task {
                     do {
                         for try await _ in connection.messages {}
@@ -182,8 +174,6 @@ extension AllTests {
                 try await connection.send(text: "after")
                 #expect(try await connection.nextMessage() == .text("after"))
             }
-            await client.shutdown()
-            await server.shutdown()
         }
 
         @Test func headersAreCaseInsensitiveAndOrdered() {

@@ -79,10 +79,7 @@ extension AllTests {
         @Test(arguments: 0 ..< malformed.count)
         func malformedFramesGetTheRightCloseCode(index: Int) async throws {
             let (name, expected, send) = Self.malformed[index]
-            let server = try LWSContextBuilder.testServer().echo().build()
-            let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(10) {
-                let bystander = try await client.connect(to: server.url)
+            try await withEchoConnection(timeout: 10) { bystander, server, _ in
                 let raw = try RawWebSocketClient(port: server.port!)
                 raw.socket.setTimeout(2)
                 send(raw)
@@ -103,8 +100,6 @@ extension AllTests {
                 try await bystander.send(text: "still here")
                 #expect(try await bystander.nextMessage() == .text("still here"))
             }
-            await client.shutdown()
-            await server.shutdown()
         }
 
         @Test func closeCodesAndReasonsTravelBothWays() async throws {
@@ -135,10 +130,7 @@ extension AllTests {
         }
 
         @Test func invalidCloseArgumentsThrowBeforeSending() async throws {
-            let server = try LWSContextBuilder.testServer().echo().build()
-            let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(10) {
-                let connection = try await client.connect(to: server.url)
+            try await withEchoConnection(timeout: 10) { connection, _, _ in
                 for code: UInt16 in [0, 999, 1004, 1005, 1006, 1015, 2000, 5000] {
                     await #expect(throws: LWSError.invalidCloseCode(code)) {
                         try await connection.close(code: .init(rawValue: code))
@@ -157,8 +149,6 @@ extension AllTests {
                 #expect(result.code == .normalClosure)
                 await #expect(throws: LWSError.connectionClosed) { try await connection.send(text: "late") }
             }
-            await client.shutdown()
-            await server.shutdown()
         }
 
         @Test func idlePeerThatIgnoresPingsIsDropped() async throws {
@@ -186,15 +176,10 @@ extension AllTests {
         }
 
         @Test func pingReturnsWhenPongArrives() async throws {
-            let server = try LWSContextBuilder.testServer().echo().build()
-            let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(10) {
-                let connection = try await client.connect(to: server.url)
+            try await withEchoConnection(timeout: 10) { connection, _, _ in
                 try await connection.ping(payload: Array("are you there".utf8))
                 try await connection.ping()
             }
-            await client.shutdown()
-            await server.shutdown()
         }
     }
 }

@@ -75,6 +75,28 @@ extension LWSContextBuilder {
     }
 }
 
+/// Runs `body` with an echo server, a client context and one connection between them, within
+/// `timeout` seconds, then shuts both contexts down (also when `body` throws).
+func withEchoConnection(
+    timeout: Double = 10, _ what: String = #function,
+    _ body: @escaping @Sendable (WebSocketConnection, LWSContext, LWSContext) async throws -> Void
+) async throws {
+    let server = try LWSContextBuilder.testServer().echo().build()
+    let client = try LWSContextBuilder.testClient().build()
+    do {
+        try await withTimeout(timeout, what) {
+            let connection = try await client.connect(to: server.url)
+            try await body(connection, server, client)
+        }
+    } catch {
+        await client.shutdown()
+        await server.shutdown()
+        throw error
+    }
+    await client.shutdown()
+    await server.shutdown()
+}
+
 extension LWSContext {
     var url: String { "ws://127.0.0.1:\(port!)/" }
 }
