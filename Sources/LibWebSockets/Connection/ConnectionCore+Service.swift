@@ -95,19 +95,51 @@ extension ConnectionCore {
 
     /// What `writeable` does next, decided under the lock.
     private enum WriteStep {
+        /// A ping, already taken off its queue.
         case ping([UInt8])
+        /// A whole message in one frame, already taken off the queue.
+        case message(OutboundMessage)
+        /// The next fragment of the head message, which stays queued until its last fragment.
         case fragment(OutboundMessage)
         case close(WebSocketCloseCode, String)
         case idle
     }
 
-    /// Pings first (they may go between a message's fragments), then the head message, then the
-    /// close frame once nothing is queued. Nothing is removed: that happens after the write.
-    private static func nextStep(_ s: inout ConnectionState) -> WriteStep {
-        if let ping = s.pingsToSend.first { return .ping(ping) }
-        if let head = s.outbound.first { return .fragment(head) }
-        if s.phase == .closing, let close = s.requestedClose { return .close(close.code, close.reason) }
-        return .idle
+    /// What is left once a step is taken, so that the common case (one message, nothing
+    /// behind it) needs no second trip through the lock.
+    private enum Backlog {
+        case none
+        /// Only the close frame: it needs no check that the socket can take more.
+        case closeFrame
+        case frames
+    }
+
+    /// Takes the next step: pings first (they may go between a message's fragments), then the
+    /// head message, then the close frame once nothing is queued. `advance` first commits the
+    /// bytes of a fragment written by the previous step.
+    private func takeStep(
+        _ s: inout ConnectionState, advance: Int, resumed: inout [CheckedContinuation<Void, any Error>]
+    ) -> (WriteStep, Backlog) {
+        if advance > 0 { s.outbound[0].offset += advance }
+        let step: WriteStep
+        if !s.pingsToSend.isEmpty {
+            step = .ping(s.pingsToSend.removeFirst())
+        } else if let head = s.outbound.first {
+            if head.remaining <= limits.maxFrameSize {
+                s.outbound.removeFirst()
+                s.outboundBytes -= head.byteCount
+                if !s.sendWaiters.isEmpty { admitWaiters(&s, into: &resumed) }
+                step = .message(head)
+            } else {
+                return (.fragment(head), .frames)
+            }
+        } else if s.phase == .closing, let close = s.requestedClose {
+            return (.close(close.code, close.reason), .none)
+        } else {
+            return (.idle, .none)
+        }
+        if !s.pingsToSend.isEmpty || !s.outbound.isEmpty { return (step, .frames) }
+        return (step, s.phase == .closing && s.requestedClose != nil ? .closeFrame : .none)
     }
 
     /// Writes queued pings and message fragments; sends the close frame once the queue is empty.
@@ -118,48 +150,52 @@ extension ConnectionCore {
     func writeable(wsi: OpaquePointer) -> Int32 {
         if closeSent { return 0 }  // lws sends WRITEABLE during its own close: nothing to do
         var resumed: [CheckedContinuation<Void, any Error>] = []
-        defer { for continuation in resumed { continuation.resume() } }
+        defer { if !resumed.isEmpty { for continuation in resumed { continuation.resume() } } }
 
-        var step = state.withLock { s in
-            s.writableRequested = false
-            return Self.nextStep(&s)
-        }
+        var advance = 0
         var writes = 0
         while true {
+            let (step, backlog) = state.withLock { s in
+                if writes == 0 { s.writableRequested = false }
+                return takeStep(&s, advance: advance, resumed: &resumed)
+            }
+            advance = 0
             switch step {
             case .idle:
                 return 0
             case .close(let code, let reason):
                 sendCloseFrame(code: code, reason: reason, wsi: wsi)
                 return -1
-            case .ping, .fragment:
-                if writes > 0,
-                   writes >= Self.maxWritesPerCallback || lws_partial_buffered(wsi) != 0 || lws_send_pipe_choked(wsi) != 0 {
-                    state.withLock { $0.writableRequested = true }
+            case .ping(let payload):
+                guard writePing(payload, wsi: wsi) else { return -1 }
+            case .message(let message):
+                guard writeFragment(of: message, length: message.remaining, wsi: wsi) else {
+                    state.withLock { $0.lostInWrite += 1 }
+                    return -1
+                }
+                engine.stats.wrote(bytes: message.remaining, messageDone: true)
+            case .fragment(let head):
+                let length = min(head.remaining, limits.maxFrameSize)
+                guard writeFragment(of: head, length: length, wsi: wsi) else { return -1 }
+                engine.stats.wrote(bytes: length, messageDone: false)
+                advance = length
+            }
+            writes += 1
+            switch backlog {
+            case .none:
+                return 0
+            case .closeFrame:
+                continue
+            case .frames:
+                if writes >= Self.maxWritesPerCallback || lws_partial_buffered(wsi) != 0 || lws_send_pipe_choked(wsi) != 0 {
+                    state.withLock { s in
+                        if advance > 0 { s.outbound[0].offset += advance }
+                        s.writableRequested = true
+                    }
                     lws_callback_on_writable(wsi)
                     return 0
                 }
             }
-            if case .ping(let payload) = step {
-                guard writePing(payload, wsi: wsi) else { return -1 }
-                step = state.withLock { s in
-                    s.pingsToSend.removeFirst()
-                    return Self.nextStep(&s)
-                }
-            } else if case .fragment(let head) = step {
-                let length = min(head.remaining, limits.maxFrameSize)
-                guard writeFragment(of: head, length: length, wsi: wsi) else { return -1 }
-                engine.stats.wrote(bytes: length, messageDone: length == head.remaining)
-                step = state.withLock { s in
-                    s.outbound[0].offset += length
-                    if s.outbound[0].remaining == 0 {
-                        s.outboundBytes -= s.outbound.removeFirst().byteCount
-                        admitWaiters(&s, into: &resumed)
-                    }
-                    return Self.nextStep(&s)
-                }
-            }
-            writes += 1
         }
     }
 
@@ -219,7 +255,7 @@ extension ConnectionCore {
             } else {
                 result = .init(code: .abnormalClosure, reason: "", initiatedLocally: false)
             }
-            result.undeliveredMessages = s.outbound.count + s.sendWaiters.count
+            result.undeliveredMessages = s.outbound.count + s.sendWaiters.count + s.lostInWrite
             s.result = result
             s.outbound.removeAll()
             s.outboundBytes = 0

@@ -51,7 +51,7 @@ final class ConnectionCore: @unchecked Sendable {
         }
         switch decision {
         case .queued(let wake):
-            if wake { engine.submit(.writable(self)) }
+            if wake { engine.requestWritable(self) }
         case .fail(let error):
             throw error
         case .wait:
@@ -66,7 +66,7 @@ final class ConnectionCore: @unchecked Sendable {
             guard s.sendWaiters.isEmpty, s.outboundBytes <= limits.maxBackpressure else { throw LWSError.bufferFull }
             return Self.enqueue(message, into: &s)
         }
-        if wake { engine.submit(.writable(self)) }
+        if wake { engine.requestWritable(self) }
     }
 
     /// Appends to the queue; returns whether a WRITEABLE must be asked for.
@@ -97,7 +97,7 @@ final class ConnectionCore: @unchecked Sendable {
                 switch outcome {
                 case .waiting: break
                 case .queued(let wake):
-                    if wake { engine.submit(.writable(self)) }
+                    if wake { engine.requestWritable(self) }
                     continuation.resume()
                 case .fail(let error):
                     continuation.resume(throwing: error)
@@ -125,7 +125,7 @@ final class ConnectionCore: @unchecked Sendable {
             }
             switch wake {
             case nil: continuation.resume(throwing: LWSError.connectionClosed)
-            case true?: engine.submit(.writable(self))
+            case true?: engine.requestWritable(self)
             case false?: break
             }
         }
@@ -148,7 +148,7 @@ final class ConnectionCore: @unchecked Sendable {
             return !s.writableRequested
         }
         guard let wake else { return false }
-        if wake { engine.submit(.writable(self)) }
+        if wake { engine.requestWritable(self) }
         return true
     }
 
@@ -236,8 +236,12 @@ final class ConnectionCore: @unchecked Sendable {
     /// Registers the consumer's continuation, or resumes it at once if there is no need to wait.
     @inline(never)
     func park(_ receiver: ConnectionState.Receiver, id: UInt64) {
+        // The handler task on the service thread cannot be cancelled: only others ask.
+        let cancellable = if case .anyThread = receiver { true } else { false }
         let ready = state.withLock { s -> Bool in
-            if !s.inbound.isEmpty || s.phase == .closed || Task.isCancelled || s.receiverID != id { return true }
+            if !s.inbound.isEmpty || s.phase == .closed || s.receiverID != id || (cancellable && Task.isCancelled) {
+                return true
+            }
             precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
             s.receiver = receiver
             return false
@@ -270,7 +274,7 @@ final class ConnectionCore: @unchecked Sendable {
     func waitForEvent(_ id: UInt64) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                park(.anyThread(continuation), id: id)
+                park(.anyThread(.init(continuation)), id: id)
             }
         } onCancel: {
             unpark(id: id)

@@ -21,16 +21,25 @@ struct ConnectionState {
     /// A suspended reader. Unchecked only when reader and writer share the service thread: a
     /// resume racing the suspension on another thread is what ThreadSanitizer reports for the
     /// unchecked kind, whose code is inlined into (and instrumented in) this module.
+    ///
+    /// The checked kind sits in a box: `CheckedContinuation` is resilient, so an enum holding it
+    /// directly is copied and destroyed through runtime value witnesses, on every message.
     enum Receiver {
         case sameThread(UnsafeContinuation<Void, Never>)
-        case anyThread(CheckedContinuation<Void, Never>)
+        case anyThread(CheckedReceiver)
 
         func resume() {
             switch self {
             case .sameThread(let continuation): continuation.resume()
-            case .anyThread(let continuation): continuation.resume()
+            case .anyThread(let box): box.continuation.resume()
             }
         }
+    }
+
+    /// A checked continuation behind one pointer.
+    final class CheckedReceiver {
+        let continuation: CheckedContinuation<Void, Never>
+        init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
     }
 
     struct PingWaiter {
@@ -45,6 +54,8 @@ struct ConnectionState {
     var nextWaiterID: UInt64 = 0
     /// A WRITEABLE callback is already asked for; senders need not ask again.
     var writableRequested = false
+    /// Messages taken off the queue whose write failed (the connection then ends).
+    var lostInWrite = 0
 
     var inbound = Deque<InboundEvent>()
     var inboundBytes = 0

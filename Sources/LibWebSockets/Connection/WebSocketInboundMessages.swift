@@ -28,11 +28,11 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
                     if let error = core.endError { throw error }
                     return nil
                 case .wait(let id):
-                    if Task.isCancelled { throw CancellationError() }
                     if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
                     if waitsOnServiceThread == true {
                         await core.waitOnServiceThread(id)
                     } else {
+                        if Task.isCancelled { throw CancellationError() }
                         await core.waitForEvent(id)
                     }
                 }

@@ -39,23 +39,33 @@ public final class LWSContextStats: Sendable {
             bytesOut: bytesOut.load(ordering: .relaxed))
     }
 
+    // Only the service thread counts, so each counter has one writer: a relaxed load and store
+    // publish it without the locked read-modify-write an `add` costs, four times per message.
+
     func connectionOpened() {
-        open.add(1, ordering: .relaxed)
-        total.add(1, ordering: .relaxed)
+        Self.bump(open, by: 1)
+        Self.bump(total, by: 1)
     }
 
-    func connectionClosed() { open.subtract(1, ordering: .relaxed) }
+    func connectionClosed() { Self.bump(open, by: -1) }
 
     /// Counts a refusal; returns the new total.
-    func connectionRefused() -> Int { refused.add(1, ordering: .relaxed).newValue }
+    func connectionRefused() -> Int { Self.bump(refused, by: 1) }
 
     func messageReceived(bytes: Int) {
-        messagesIn.add(1, ordering: .relaxed)
-        bytesIn.add(bytes, ordering: .relaxed)
+        Self.bump(messagesIn, by: 1)
+        Self.bump(bytesIn, by: bytes)
     }
 
     func wrote(bytes: Int, messageDone: Bool) {
-        bytesOut.add(bytes, ordering: .relaxed)
-        if messageDone { messagesOut.add(1, ordering: .relaxed) }
+        Self.bump(bytesOut, by: bytes)
+        if messageDone { Self.bump(messagesOut, by: 1) }
+    }
+
+    @inline(__always) @discardableResult
+    private static func bump(_ counter: borrowing Atomic<Int>, by delta: Int) -> Int {
+        let value = counter.load(ordering: .relaxed) &+ delta
+        counter.store(value, ordering: .relaxed)
+        return value
     }
 }

@@ -10,10 +10,11 @@ extension ContextEngine {
     ) -> Int32 {
         switch reason {
         case LWS_CALLBACK_RECEIVE, LWS_CALLBACK_CLIENT_RECEIVE:
-            guard let core = core(of: wsi) else { return -1 }
-            return core.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
+            return withCore(of: wsi, otherwise: -1) {
+                $0.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
+            }
         case LWS_CALLBACK_SERVER_WRITEABLE, LWS_CALLBACK_CLIENT_WRITEABLE:
-            return core(of: wsi)?.writeable(wsi: wsi) ?? 0
+            return withCore(of: wsi, otherwise: 0) { $0.writeable(wsi: wsi) }
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             drainInbox()
             return 0  // nonzero would close lws's wake pipe for good
@@ -68,6 +69,14 @@ extension ContextEngine {
     func core(of wsi: OpaquePointer) -> ConnectionCore? {
         guard let box = lws_get_opaque_user_data(wsi) else { return nil }
         return Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue()
+    }
+
+    /// Calls `body` with the connection box of `wsi`, without retaining it: lws holds the box
+    /// until `WSI_DESTROY`, which never comes inside a RECEIVE or WRITEABLE callback.
+    @inline(__always)
+    private func withCore(of wsi: OpaquePointer, otherwise: Int32, _ body: (ConnectionCore) -> Int32) -> Int32 {
+        guard let box = lws_get_opaque_user_data(wsi) else { return otherwise }
+        return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef(body)
     }
 
     /// Hands `core` to lws as `wsi`'s box; lws holds one retain until `WSI_DESTROY`.

@@ -180,6 +180,16 @@ final class ContextEngine: @unchecked Sendable {
         if !queued { reject(command) }
     }
 
+    /// Asks lws for a WRITEABLE callback on `core`: directly on the service thread (a handler's
+    /// `send`, once per message), otherwise through the inbox.
+    func requestWritable(_ core: ConnectionCore) {
+        if isServiceThread {
+            if let wsi = core.wsi { lws_callback_on_writable(wsi) }
+        } else {
+            submit(.writable(core))
+        }
+    }
+
     /// Wakes the service thread (for jobs queued on the executor).
     func wake() { Self.wake(shared) }
 
