@@ -54,6 +54,7 @@ extension ConnectionCore {
         }
         if pause { lws_rx_flow_control(wsi, 0) }
         receiver?.resume()
+        serviceEventQueued()
     }
 
     private func failAndClose(_ error: LWSError, code: WebSocketCloseCode, reason: String, wsi: OpaquePointer) -> Int32 {
@@ -150,8 +151,17 @@ extension ConnectionCore {
     func writeable(wsi: OpaquePointer) -> Int32 {
         if closeSent { return 0 }  // lws sends WRITEABLE during its own close: nothing to do
         var resumed: [CheckedContinuation<Void, any Error>] = []
-        defer { if !resumed.isEmpty { for continuation in resumed { continuation.resume() } } }
+        let result = writeFrames(wsi: wsi, resuming: &resumed)
+        if !resumed.isEmpty { resumeSenders(resumed) }
+        return result
+    }
 
+    @inline(never)
+    private func resumeSenders(_ senders: [CheckedContinuation<Void, any Error>]) {
+        for sender in senders { sender.resume() }
+    }
+
+    private func writeFrames(wsi: OpaquePointer, resuming resumed: inout [CheckedContinuation<Void, any Error>]) -> Int32 {
         var advance = 0
         var writes = 0
         while true {
@@ -272,6 +282,7 @@ extension ConnectionCore {
             return (s.receiver, senders, s.pingWaiters, s.closeWaiters)
         }
         receiver?.resume()
+        serviceEventQueued()
         for sender in senders { sender.continuation.resume(throwing: LWSError.connectionClosed) }
         for pinger in pingers { pinger.continuation.resume(throwing: LWSError.connectionClosed) }
         for closer in closers { closer.resume() }

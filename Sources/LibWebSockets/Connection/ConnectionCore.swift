@@ -24,14 +24,20 @@ final class ConnectionCore: @unchecked Sendable {
     /// The address of the server handler task that reads this connection (0 if none).
     private let handlerTask = Atomic<Int>(0)
 
-    // Service thread only.
-    var wsi: OpaquePointer?
-    var assembler: MessageAssembler
-    var closeSent = false
-    var boxReleased = false
-    var client: ClientHandshake?
+    // Service thread only. One thread cannot overlap its own accesses, so the dynamic
+    // exclusivity check (a thread-local lookup per access, per message) buys nothing here.
+    @exclusivity(unchecked) var wsi: OpaquePointer?
+    @exclusivity(unchecked) var assembler: MessageAssembler
+    @exclusivity(unchecked) var closeSent = false
+    @exclusivity(unchecked) var boxReleased = false
+    @exclusivity(unchecked) var client: ClientHandshake?
     /// A client's wsi while its handshake runs (`wsi` is set only once it is open).
-    var pendingWSI: OpaquePointer?
+    @exclusivity(unchecked) var pendingWSI: OpaquePointer?
+    /// The server handler task, suspended on the service thread until an event may be waiting.
+    @exclusivity(unchecked) var handlerWaiter: UnsafeContinuation<Void, Never>?
+    /// Events queued and ends seen, counted here so that the handler task, which runs on this
+    /// same thread, can tell without the lock whether one came since it last looked.
+    @exclusivity(unchecked) var serviceEvents: UInt64 = 0
 
     init(engine: ContextEngine, limits: Limits) {
         self.engine = engine
@@ -233,15 +239,11 @@ final class ConnectionCore: @unchecked Sendable {
     @inline(never)
     var endError: LWSError? { state.withLock { $0.failure } }
 
-    /// Registers the consumer's continuation, or resumes it at once if there is no need to wait.
+    /// Registers a reader's continuation, or resumes it at once if there is no need to wait.
     @inline(never)
     func park(_ receiver: ConnectionState.Receiver, id: UInt64) {
-        // The handler task on the service thread cannot be cancelled: only others ask.
-        let cancellable = if case .anyThread = receiver { true } else { false }
         let ready = state.withLock { s -> Bool in
-            if !s.inbound.isEmpty || s.phase == .closed || s.receiverID != id || (cancellable && Task.isCancelled) {
-                return true
-            }
+            if !s.inbound.isEmpty || s.phase == .closed || s.receiverID != id || Task.isCancelled { return true }
             precondition(s.receiver == nil, "a connection's messages can only be read by one task at a time")
             s.receiver = receiver
             return false
@@ -260,12 +262,32 @@ final class ConnectionCore: @unchecked Sendable {
         receiver?.resume()
     }
 
-    /// The handler task on the service thread: suspends until an event may be waiting. No
-    /// cancellation handler (nothing can cancel that task) and an unchecked continuation (lws
-    /// resumes it on this same thread): the smallest frames, which every idle connection pays.
-    func waitOnServiceThread(_ id: UInt64) async {
+    /// The handler task on the service thread: suspends until an event may be waiting.
+    ///
+    /// Everything that queues events runs on this thread too, so no lock is needed: if
+    /// ``serviceEvents`` still equals `seen` (read when ``takeEvent()`` found nothing), nothing
+    /// came since. No cancellation handler (nothing can cancel that task) and an unchecked
+    /// continuation (it is resumed on this same thread): the smallest frames, which every idle
+    /// connection pays.
+    nonisolated(nonsending) func waitOnServiceThread(seen: UInt64) async {
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            park(.sameThread(continuation), id: id)
+            parkOnServiceThread(continuation, seen: seen)
+        }
+    }
+
+    @inline(never)
+    private func parkOnServiceThread(_ continuation: UnsafeContinuation<Void, Never>, seen: UInt64) {
+        guard serviceEvents == seen else { return continuation.resume() }
+        precondition(handlerWaiter == nil, "a connection's messages can only be read by one task at a time")
+        handlerWaiter = continuation
+    }
+
+    /// Service thread: an event was queued or the connection ended; wakes the handler task.
+    func serviceEventQueued() {
+        serviceEvents &+= 1
+        if let waiter = handlerWaiter {
+            handlerWaiter = nil
+            waiter.resume()
         }
     }
 
@@ -274,7 +296,7 @@ final class ConnectionCore: @unchecked Sendable {
     func waitForEvent(_ id: UInt64) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                park(.anyThread(.init(continuation)), id: id)
+                park(.init(continuation), id: id)
             }
         } onCancel: {
             unpark(id: id)
@@ -293,7 +315,7 @@ final class ConnectionCore: @unchecked Sendable {
                 if let error = endError { throw error }
                 return nil
             case .wait(let id):
-                if cheap { await waitOnServiceThread(id) } else { await waitForEvent(id) }
+                if cheap { await waitOnServiceThread(seen: serviceEvents) } else { await waitForEvent(id) }
             }
         }
     }

@@ -18,28 +18,15 @@ struct ConnectionState {
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    /// A suspended reader. Unchecked only when reader and writer share the service thread: a
-    /// resume racing the suspension on another thread is what ThreadSanitizer reports for the
-    /// unchecked kind, whose code is inlined into (and instrumented in) this module.
+    /// A reader suspended on another thread than the service thread (the server's own handler
+    /// task waits in ``ConnectionCore`` instead, without the lock).
     ///
-    /// The checked kind sits in a box: `CheckedContinuation` is resilient, so an enum holding it
-    /// directly is copied and destroyed through runtime value witnesses, on every message.
-    enum Receiver {
-        case sameThread(UnsafeContinuation<Void, Never>)
-        case anyThread(CheckedReceiver)
-
-        func resume() {
-            switch self {
-            case .sameThread(let continuation): continuation.resume()
-            case .anyThread(let box): box.continuation.resume()
-            }
-        }
-    }
-
-    /// A checked continuation behind one pointer.
-    final class CheckedReceiver {
+    /// The continuation sits in a box: `CheckedContinuation` is resilient, so a value holding
+    /// it directly is copied and destroyed through runtime value witnesses.
+    final class Receiver {
         let continuation: CheckedContinuation<Void, Never>
         init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+        func resume() { continuation.resume() }
     }
 
     struct PingWaiter {
@@ -59,7 +46,7 @@ struct ConnectionState {
 
     var inbound = Deque<InboundEvent>()
     var inboundBytes = 0
-    /// The consumer waiting for an event; woken, never handed the event.
+    /// The consumer waiting for an event on another thread; woken, never handed the event.
     var receiver: Receiver?
     var receiverID: UInt64 = 0
     /// lws stopped reading for us (`lws_rx_flow_control(wsi, 0)`).

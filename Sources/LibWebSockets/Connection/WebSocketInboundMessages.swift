@@ -30,7 +30,7 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
                 case .wait(let id):
                     if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
                     if waitsOnServiceThread == true {
-                        await core.waitOnServiceThread(id)
+                        await core.waitOnServiceThread(seen: core.serviceEvents)
                     } else {
                         if Task.isCancelled { throw CancellationError() }
                         await core.waitForEvent(id)

@@ -1,6 +1,7 @@
 import CLibwebsockets
 import Dispatch
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,23 +34,26 @@ final class ContextEngine: @unchecked Sendable {
     let limits: ConnectionCore.Limits
     var logger: Logger { configuration.logger }
     let shared = Locked(Shared())
-    private(set) var executor: ServiceExecutor!
+    /// Set under `shared`'s lock when the inbox holds commands, so that the loop can skip the lock.
+    private let inboxPending = Atomic<Bool>(false)
+    let executor: ServiceExecutor
     private let started = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()
 
     private(set) var listenPort: Int?
     private var startError: LWSError?
 
-    // Service thread only.
-    var lwsContext: OpaquePointer?
-    var resources: LWSContextResources?
-    var connections: [ObjectIdentifier: ConnectionCore] = [:]
-    var shutdownDeadline: ContinuousClock.Instant?
-    var lastRefusalLog: ContinuousClock.Instant?
+    // Service thread only. One thread cannot overlap its own accesses, so the dynamic
+    // exclusivity check (a thread-local lookup per access, several per loop) buys nothing here.
+    @exclusivity(unchecked) var lwsContext: OpaquePointer?
+    @exclusivity(unchecked) var resources: LWSContextResources?
+    @exclusivity(unchecked) var connections: [ObjectIdentifier: ConnectionCore] = [:]
+    @exclusivity(unchecked) var shutdownDeadline: ContinuousClock.Instant?
+    @exclusivity(unchecked) var lastRefusalLog: ContinuousClock.Instant?
     /// Set while `lws_context_destroy` runs, when even this thread may not wake lws.
-    var destroying = false
-    private var writeBufferStorage: UnsafeMutableRawPointer?
-    private var writeBufferCapacity = 0
+    @exclusivity(unchecked) var destroying = false
+    @exclusivity(unchecked) private var writeBufferStorage: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var writeBufferCapacity = 0
     private let pre = Int(lwsb_pre())
 
     /// Serialises context creation across the process (OpenSSL and `signal()` global init).
@@ -66,9 +70,8 @@ final class ContextEngine: @unchecked Sendable {
         // No weak reference to `self` anywhere: one would move the engine's reference count to a
         // side table, and it is retained and released several times per message (measured:
         // about 7 % of the service thread's user time in slow reference counting).
-        let identity = self.identity
         let shared = self.shared
-        executor = ServiceExecutor(wake: { Self.wake(shared) }, isServiceThread: { identity.isCurrent })
+        self.executor = ServiceExecutor(identity: identity, wake: { Self.wake(shared) })
     }
 
     var isServiceThread: Bool { identity.isCurrent }
@@ -174,6 +177,7 @@ final class ContextEngine: @unchecked Sendable {
         let queued = shared.withLock { s -> Bool in
             guard let target = s.cancelTarget else { return false }
             s.inbox.append(command)
+            inboxPending.store(true, ordering: .releasing)
             lws_cancel_service(target.context)
             return true
         }
@@ -201,8 +205,9 @@ final class ContextEngine: @unchecked Sendable {
 
     /// Runs every queued command. `EVENT_WAIT_CANCELLED` and the loop both call it.
     func drainInbox() {
+        guard inboxPending.load(ordering: .acquiring) else { return }
         let commands = shared.withLock { s -> [ServiceCommand] in
-            guard !s.inbox.isEmpty else { return [] }
+            inboxPending.store(false, ordering: .relaxed)
             defer { s.inbox.removeAll(keepingCapacity: true) }
             return s.inbox
         }

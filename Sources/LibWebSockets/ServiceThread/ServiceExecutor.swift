@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs Swift jobs on a context's service thread, between `lws_service` calls (SE-0417).
 ///
@@ -6,37 +7,50 @@ import Dispatch
 /// CPU per round trip; running the task's jobs on the service thread itself costs about 1.1 µs.
 /// So connection handlers prefer this executor by default.
 ///
+/// Thread ownership: `local` and `localStopped` belong to the service thread. Jobs it enqueues
+/// itself (a handler resumed by lws's callbacks, once per message) go there without a lock.
+/// Other threads use `remote`, under its lock, and wake the service thread.
+///
 /// After the context is destroyed the service thread is gone, yet tasks that preferred this
 /// executor may still have jobs. From then on jobs run, in order, on a serial dispatch queue.
 final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
-    private struct State {
+    private struct Remote {
         var jobs: [UnownedJob] = []
         var stopped = false
     }
 
-    private let state = Locked(State())
+    @exclusivity(unchecked) private var local: [UnownedJob] = []
+    @exclusivity(unchecked) private var localStopped = false
+    private let remote = Locked(Remote())
+    /// Set under `remote`'s lock when it holds jobs, so that the loop can skip the lock.
+    private let remotePending = Atomic<Bool>(false)
     /// Called after a job is queued from another thread: wakes the service thread.
     private let wake: @Sendable () -> Void
-    private let isServiceThread: @Sendable () -> Bool
+    private let identity: ServiceThreadIdentity
     private let fallback = DispatchQueue(label: "LibWebSockets.ServiceExecutor.fallback")
 
-    init(wake: @escaping @Sendable () -> Void, isServiceThread: @escaping @Sendable () -> Bool) {
+    init(identity: ServiceThreadIdentity, wake: @escaping @Sendable () -> Void) {
+        self.identity = identity
         self.wake = wake
-        self.isServiceThread = isServiceThread
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let queued = state.withLock { state -> Bool in
-            guard !state.stopped else { return false }
-            state.jobs.append(job)
+        if identity.isCurrent, !localStopped {
+            local.append(job)
+            return
+        }
+        let queued = remote.withLock { remote -> Bool in
+            guard !remote.stopped else { return false }
+            remote.jobs.append(job)
+            remotePending.store(true, ordering: .releasing)
             return true
         }
         guard queued else {
             fallback.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
             return
         }
-        if !isServiceThread() { wake() }
+        if !identity.isCurrent { wake() }
     }
 
     /// Runs every queued job on the calling (service) thread, including jobs those jobs queue.
@@ -46,7 +60,14 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
         var ran = 0
         var batch: [UnownedJob] = []
         while true {
-            state.withLock { swap(&batch, &$0.jobs) }
+            swap(&batch, &local)
+            if remotePending.load(ordering: .acquiring) {
+                remote.withLock { remote in
+                    batch.append(contentsOf: remote.jobs)
+                    remote.jobs.removeAll(keepingCapacity: true)
+                    remotePending.store(false, ordering: .relaxed)
+                }
+            }
             if batch.isEmpty { return ran }
             for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
             ran += batch.count
@@ -54,16 +75,19 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Whether jobs are waiting, so the service loop must not sleep.
-    var hasPendingJobs: Bool { state.withLock { !$0.jobs.isEmpty } }
+    /// Whether jobs are waiting, so the service loop must not sleep. Service thread only.
+    var hasPendingJobs: Bool { !local.isEmpty || remotePending.load(ordering: .acquiring) }
 
-    /// Called once the service thread stops: queued and future jobs go to the fallback queue.
+    /// Called on the service thread once it stops: queued and future jobs go to the fallback
+    /// queue.
     func stop() {
-        let leftover = state.withLock { state -> [UnownedJob] in
-            state.stopped = true
-            defer { state.jobs = [] }
-            return state.jobs
+        localStopped = true
+        let leftover = local + remote.withLock { remote -> [UnownedJob] in
+            remote.stopped = true
+            defer { remote.jobs = [] }
+            return remote.jobs
         }
+        local = []
         for job in leftover { fallback.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) } }
     }
 }
