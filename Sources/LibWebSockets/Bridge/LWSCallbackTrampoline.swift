@@ -13,8 +13,10 @@ func lwsCallbackTrampoline(
     guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else {
         return lws_callback_http_dummy(wsi, reason, user, input, length)
     }
-    let engine = Unmanaged<ContextEngine>.fromOpaque(owner).takeUnretainedValue()
-    return engine.handle(wsi: wsi, reason: reason, user: user, input: input, length: length)
+    // Borrowed, not retained: this runs for every event, and the engine outlives the context.
+    return Unmanaged<ContextEngine>.fromOpaque(owner)._withUnsafeGuaranteedRef {
+        $0.handle(wsi: wsi, reason: reason, user: user, input: input, length: length)
+    }
 }
 
 /// The service thread's entry point, handed to `pthread_create`.

@@ -38,6 +38,10 @@ final class ConnectionCore: @unchecked Sendable {
     /// Events queued and ends seen, counted here so that the handler task, which runs on this
     /// same thread, can tell without the lock whether one came since it last looked.
     @exclusivity(unchecked) var serviceEvents: UInt64 = 0
+    /// Events the handler task took. While it equals ``serviceEvents`` the handler task took
+    /// every event there was, so the queue is empty and it can park without looking. (If
+    /// another task took some, the two never meet again and the handler task always looks.)
+    @exclusivity(unchecked) var handlerTaken: UInt64 = 0
 
     init(engine: ContextEngine, limits: Limits) {
         self.engine = engine
@@ -308,9 +312,14 @@ final class ConnectionCore: @unchecked Sendable {
     /// - Parameter cheap: ``waitsOnServiceThread``, asked once by the caller, not per event.
     func nextEventInHandlerTask(cheap: Bool) async throws -> InboundEvent? {
         while true {
+            if cheap, serviceEvents == handlerTaken { await waitOnServiceThread(seen: handlerTaken) }
             switch takeEvent() {
-            case .message(let message): return .message(message)
-            case .pong(let payload): return .pong(payload)
+            case .message(let message):
+                if cheap { handlerTaken &+= 1 }
+                return .message(message)
+            case .pong(let payload):
+                if cheap { handlerTaken &+= 1 }
+                return .pong(payload)
             case .end:
                 if let error = endError { throw error }
                 return nil

@@ -20,16 +20,24 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
             // frame holds is paid per connection; see `ConnectionCore.takeEvent`. The server's
             // own handler task can never be cancelled (nobody holds it), so it waits without a
             // cancellation handler, whose frames cost about 1 KB per idle connection.
+            if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
+            let onServiceThread = waitsOnServiceThread == true
             while true {
+                // The handler task knows without the lock when nothing came (see `handlerTaken`).
+                if onServiceThread, core.serviceEvents == core.handlerTaken {
+                    await core.waitOnServiceThread(seen: core.handlerTaken)
+                }
                 switch core.takeEvent() {
-                case .message(let message): return message
-                case .pong: continue
+                case .message(let message):
+                    if onServiceThread { core.handlerTaken &+= 1 }
+                    return message
+                case .pong:
+                    if onServiceThread { core.handlerTaken &+= 1 }
                 case .end:
                     if let error = core.endError { throw error }
                     return nil
                 case .wait(let id):
-                    if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
-                    if waitsOnServiceThread == true {
+                    if onServiceThread {
                         await core.waitOnServiceThread(seen: core.serviceEvents)
                     } else {
                         if Task.isCancelled { throw CancellationError() }

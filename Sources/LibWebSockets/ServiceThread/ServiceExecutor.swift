@@ -20,6 +20,8 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     @exclusivity(unchecked) private var local: [UnownedJob] = []
+    /// The other half of `local`'s double buffer, kept so that neither loses its capacity.
+    @exclusivity(unchecked) private var running: [UnownedJob] = []
     @exclusivity(unchecked) private var localStopped = false
     private let remote = Locked(Remote())
     /// Set under `remote`'s lock when it holds jobs, so that the loop can skip the lock.
@@ -59,6 +61,8 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
     func drain() -> Int {
         var ran = 0
         var batch: [UnownedJob] = []
+        swap(&batch, &running)
+        defer { swap(&batch, &running) }
         while true {
             swap(&batch, &local)
             if remotePending.load(ordering: .acquiring) {
@@ -69,7 +73,8 @@ final class ServiceExecutor: TaskExecutor, @unchecked Sendable {
                 }
             }
             if batch.isEmpty { return ran }
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            let executor = asUnownedTaskExecutor()
+            for job in batch { job.runSynchronously(on: executor) }
             ran += batch.count
             batch.removeAll(keepingCapacity: true)
         }
