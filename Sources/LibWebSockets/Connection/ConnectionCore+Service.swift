@@ -43,6 +43,7 @@ extension ConnectionCore {
     }
 
     private func deliver(_ event: InboundEvent, wsi: OpaquePointer) {
+        if handOff(event) { return }
         let (receiver, pause) = state.withLock { s -> (ConnectionState.Receiver?, Bool) in
             s.inbound.append(event)
             s.inboundBytes += event.bufferCost

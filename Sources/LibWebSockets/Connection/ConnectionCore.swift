@@ -42,6 +42,9 @@ final class ConnectionCore: @unchecked Sendable {
     /// every event there was, so the queue is empty and it can park without looking. (If
     /// another task took some, the two never meet again and the handler task always looks.)
     @exclusivity(unchecked) var handlerTaken: UInt64 = 0
+    /// An event handed straight to the parked handler task, past the locked queue (which is
+    /// empty whenever that task is parked). Counted in ``serviceEvents`` like any other.
+    @exclusivity(unchecked) var handoff: InboundEvent?
 
     init(engine: ContextEngine, limits: Limits) {
         self.engine = engine
@@ -286,6 +289,24 @@ final class ConnectionCore: @unchecked Sendable {
         handlerWaiter = continuation
     }
 
+    /// Service thread: gives `event` to the parked handler task without the lock. Returns
+    /// false when that task is not parked, or one event already waits for it.
+    func handOff(_ event: InboundEvent) -> Bool {
+        guard let waiter = handlerWaiter, handoff == nil else { return false }
+        handoff = event
+        handlerWaiter = nil
+        serviceEvents &+= 1
+        waiter.resume()
+        return true
+    }
+
+    /// The handler task: the event handed to it, if any.
+    @inline(never)
+    func takeHandoff() -> InboundEvent? {
+        defer { handoff = nil }
+        return handoff
+    }
+
     /// Service thread: an event was queued or the connection ended; wakes the handler task.
     func serviceEventQueued() {
         serviceEvents &+= 1
@@ -312,7 +333,16 @@ final class ConnectionCore: @unchecked Sendable {
     /// - Parameter cheap: ``waitsOnServiceThread``, asked once by the caller, not per event.
     func nextEventInHandlerTask(cheap: Bool) async throws -> InboundEvent? {
         while true {
-            if cheap, serviceEvents == handlerTaken { await waitOnServiceThread(seen: handlerTaken) }
+            if cheap {
+                if let event = takeHandoff() {
+                    handlerTaken &+= 1
+                    return event
+                }
+                if serviceEvents == handlerTaken {
+                    await waitOnServiceThread(seen: handlerTaken)
+                    continue
+                }
+            }
             switch takeEvent() {
             case .message(let message):
                 if cheap { handlerTaken &+= 1 }

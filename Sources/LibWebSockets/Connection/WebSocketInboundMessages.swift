@@ -24,8 +24,16 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
             let onServiceThread = waitsOnServiceThread == true
             while true {
                 // The handler task knows without the lock when nothing came (see `handlerTaken`).
-                if onServiceThread, core.serviceEvents == core.handlerTaken {
-                    await core.waitOnServiceThread(seen: core.handlerTaken)
+                if onServiceThread {
+                    if let event = core.takeHandoff() {
+                        core.handlerTaken &+= 1
+                        if case .message(let message) = event { return message }
+                        continue
+                    }
+                    if core.serviceEvents == core.handlerTaken {
+                        await core.waitOnServiceThread(seen: core.handlerTaken)
+                        continue
+                    }
                 }
                 switch core.takeEvent() {
                 case .message(let message):
