@@ -5,11 +5,27 @@ import CLibwebsockets
 /// It is a plain global function, so it has no isolation and captures nothing. It finds the
 /// Swift owner through `lws_context_user(lws_get_context(wsi))`, which holds an unretained
 /// pointer to the ``ContextEngine``. The service thread keeps that engine alive until after
-/// `lws_context_destroy` has returned, so the pointer is valid for every callback.
+/// `lws_context_destroy` has returned, so the pointer is valid for every callback. A
+/// connection's box (``ConnectionCore``) lives until `WSI_DESTROY`, so reads and writes borrow
+/// it without a retain.
 func lwsCallbackTrampoline(
     _ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
     _ input: UnsafeMutableRawPointer?, _ length: Int
 ) -> Int32 {
+    // Reads and writes (two callbacks per echoed message) go straight to the connection's box,
+    // which lws hands back without the two calls that find the engine.
+    if let wsi, let box = lws_get_opaque_user_data(wsi) {
+        switch reason {
+        case LWS_CALLBACK_RECEIVE, LWS_CALLBACK_CLIENT_RECEIVE:
+            return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef {
+                $0.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
+            }
+        case LWS_CALLBACK_SERVER_WRITEABLE, LWS_CALLBACK_CLIENT_WRITEABLE:
+            return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef { $0.writeable(wsi: wsi) }
+        default:
+            break
+        }
+    }
     guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else {
         return lws_callback_http_dummy(wsi, reason, user, input, length)
     }
