@@ -20,6 +20,10 @@
  *   lws-c-echo-server [--host ADDR] [--port N] [--rx-buffer-size N]
  *                     [--fd-limit N] [--serv-buf-size N]
  *                     [--max-message-size N] [--no-validate-utf8]
+ *                     [--spin-ns N]
+ *
+ * --spin-ns burns N ns of CPU per received message. It is a calibration knob, not part of
+ * the baseline: it shows what a given amount of extra work per message costs in the ratios.
  *
  * Once listening it prints "listening on ws://HOST:PORT" on stdout.
  * SIGINT / SIGTERM stop the service loop and destroy the context.
@@ -33,11 +37,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Pause reading a connection when this many messages wait to be echoed... */
 #define QUEUE_PAUSE_AT	8
 /* ...and resume once the queue is down to this many. */
 #define QUEUE_RESUME_AT	2
+
+/* --spin-ns: loop iterations per message, calibrated at start (0: off) */
+static unsigned long spin_iterations;
+
+static void
+spin(unsigned long iterations)
+{
+	volatile unsigned long i;
+
+	for (i = 0; i < iterations; i++)
+		;
+}
+
+static double
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* how many spin() iterations take `ns` nanoseconds on this CPU */
+static unsigned long
+calibrate_spin(long ns)
+{
+	const unsigned long probe = 50000000;
+	double t0 = now_ns();
+
+	spin(probe);
+	return (unsigned long)((double)ns * (double)probe / (now_ns() - t0));
+}
 
 /*
  * One queued message.  The payload lives in buf[LWS_PRE .. LWS_PRE + len):
@@ -149,6 +186,8 @@ callback_echo(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			break;	/* more chunks / frames of this message to come */
 
 		/* message complete: move it to the send queue */
+		if (spin_iterations)
+			spin(spin_iterations);
 		pss->rx = NULL;
 		m->next = NULL;
 		if (pss->tail)
@@ -238,7 +277,7 @@ usage(const char *argv0)
 	fprintf(stderr,
 		"usage: %s [--host ADDR] [--port N] [--rx-buffer-size N]\n"
 		"          [--fd-limit N] [--serv-buf-size N]\n"
-		"          [--max-message-size N] [--no-validate-utf8]\n"
+		"          [--max-message-size N] [--no-validate-utf8] [--spin-ns N]\n"
 		"  --host ADDR           address to bind (default 127.0.0.1)\n"
 		"  --port N              port, 0 = ephemeral (default 0)\n"
 		"  --rx-buffer-size N    protocol rx_buffer_size (default 65536)\n"
@@ -246,7 +285,8 @@ usage(const char *argv0)
 		"                        (soft RLIMIT_NOFILE) (default 0)\n"
 		"  --serv-buf-size N     pt_serv_buf_size, 0 = lws default (4096)\n"
 		"  --max-message-size N  close with 1009 above this (default 16 MiB)\n"
-		"  --no-validate-utf8    do not validate text messages\n",
+		"  --no-validate-utf8    do not validate text messages\n"
+		"  --spin-ns N           burn N ns of CPU per message (calibration)\n",
 		argv0);
 }
 
@@ -275,7 +315,7 @@ main(int argc, char **argv)
 	struct lws_vhost *vh;
 	const char *host = "127.0.0.1";
 	long port = 0, rx_buffer_size = 65536, fd_limit = 0, serv_buf = 0;
-	long max_msg = (long)max_message_size;
+	long max_msg = (long)max_message_size, spin_ns = 0;
 	int validate_utf8 = 1, i;
 
 	for (i = 1; i < argc; i++) {
@@ -308,6 +348,8 @@ main(int argc, char **argv)
 			dst = &serv_buf;
 		else if (!strcmp(a, "--max-message-size"))
 			dst = &max_msg;
+		else if (!strcmp(a, "--spin-ns"))
+			dst = &spin_ns;
 		else {
 			fprintf(stderr, "unknown option '%s'\n", a);
 			usage(argv[0]);
@@ -320,6 +362,8 @@ main(int argc, char **argv)
 	}
 
 	max_message_size = (size_t)max_msg;
+	if (spin_ns)
+		spin_iterations = calibrate_spin(spin_ns);
 	protocols[0].rx_buffer_size = (size_t)rx_buffer_size;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
