@@ -4,8 +4,10 @@ import Synchronization
 /// One WebSocket connection's state: the box that lws holds as the wsi's opaque user data.
 ///
 /// Thread ownership:
-/// - `wsi`, `assembler`, `closeSent`, `boxReleased` and the client fields belong to the
-///   service thread; only it reads or writes them.
+/// - `wsi`, `assembler`, `closeSent`, `boxReleased`, the client fields and the handler task's
+///   fields (`handlerWaiter`, `serviceEvents`, `handlerTaken`, `handoff`) belong to the service
+///   thread; only it reads or writes them. The server's handler task runs there too (it prefers
+///   the context's executor), and it alone uses the handler task's fields.
 /// - `state` is shared: any thread, always under its lock (`Locked`).
 /// - `engine` and `limits` never change.
 /// The service thread retains the box from the moment lws knows it until `WSI_DESTROY`.
@@ -180,9 +182,11 @@ final class ConnectionCore: @unchecked Sendable {
 
     // MARK: - Receiving (any thread; one consumer)
     //
-    // Events always travel through `state`'s lock, and a waiting consumer is only woken; it then
+    // A reader on another thread gets events through `state`'s lock: it is only woken, then
     // takes the event under the lock itself. (ThreadSanitizer cannot see a value handed over by
-    // `resume(returning:)` when the resume races the task's suspension.)
+    // `resume(returning:)` when the resume races the task's suspension.) The server's handler
+    // task on the service thread shares that thread with everything that queues events, so it
+    // parks, and may be handed an event, through service-thread-only fields.
 
     /// What the consumer finds when it looks for the next event. Small on purpose: it lives in
     /// the async frame of every connection's reading task.
@@ -229,13 +233,20 @@ final class ConnectionCore: @unchecked Sendable {
         handlerTask.store(Self.currentTaskAddress(), ordering: .relaxed)
     }
 
-    /// Whether the calling task is the server handler task, which nothing can cancel, running
-    /// on the service thread, where lws resumes it: it may wait the cheapest way.
-    var waitsOnServiceThread: Bool {
+    /// Whether the calling task is the server handler task, which nothing can cancel and which
+    /// prefers the service thread's executor. It may use the service-thread-only fields (wait
+    /// the cheapest way) only while it runs on that thread: see ``handlerTaskIsHere``.
+    var isServiceThreadHandlerTask: Bool {
         guard engine.configuration.handlerExecutor == .serviceThread else { return false }
         let current = Self.currentTaskAddress()
         return current != 0 && current == handlerTask.load(ordering: .relaxed)
     }
+
+    /// Whether the handler task (`isHandlerTask`, asked once by the caller) runs on the service
+    /// thread right now. It almost always does; code it awaits in an actor, or under another
+    /// executor preference, does not.
+    @inline(__always)
+    func handlerTaskIsHere(_ isHandlerTask: Bool) -> Bool { isHandlerTask && engine.isServiceThread }
 
     /// The current task's address (0 outside a task): an identity, never dereferenced.
     private static func currentTaskAddress() -> Int {
@@ -330,9 +341,10 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// The next message or pong for the server's handler task, `nil` after a clean end, or the
     /// error that ended it (the closure style's loop).
-    /// - Parameter cheap: ``waitsOnServiceThread``, asked once by the caller, not per event.
-    func nextEventInHandlerTask(cheap: Bool) async throws -> InboundEvent? {
+    /// - Parameter isHandlerTask: ``isServiceThreadHandlerTask``, asked once by the caller.
+    func nextEventInHandlerTask(isHandlerTask: Bool) async throws -> InboundEvent? {
         while true {
+            let cheap = handlerTaskIsHere(isHandlerTask)
             if cheap {
                 if let event = takeHandoff() {
                     handlerTaken &+= 1

@@ -9,9 +9,8 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
     /// Pulls one message at a time; pulling is what lets lws read more once it had to stop.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let core: ConnectionCore
-        /// Whether this iterator runs in the server's handler task on the service thread; asked
-        /// once, not per wait.
-        private var waitsOnServiceThread: Bool?
+        /// Whether this iterator runs in the server's handler task; asked once, not per message.
+        private var isHandlerTask: Bool?
 
         init(core: ConnectionCore) { self.core = core }
 
@@ -20,9 +19,9 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
             // frame holds is paid per connection; see `ConnectionCore.takeEvent`. The server's
             // own handler task can never be cancelled (nobody holds it), so it waits without a
             // cancellation handler, whose frames cost about 1 KB per idle connection.
-            if waitsOnServiceThread == nil { waitsOnServiceThread = core.waitsOnServiceThread }
-            let onServiceThread = waitsOnServiceThread == true
+            if isHandlerTask == nil { isHandlerTask = core.isServiceThreadHandlerTask }
             while true {
+                let onServiceThread = core.handlerTaskIsHere(isHandlerTask == true)
                 // The handler task knows without the lock when nothing came (see `handlerTaken`).
                 if onServiceThread {
                     if let event = core.takeHandoff() {

@@ -26,8 +26,8 @@ struct ConnectionHandler: Sendable {
         self.body = { connection in
             await callbacks.onOpen?(connection)
             do {
-                let cheap = connection.core.waitsOnServiceThread
-                while let event = try await connection.core.nextEventInHandlerTask(cheap: cheap) {
+                let isHandlerTask = connection.core.isServiceThreadHandlerTask
+                while let event = try await connection.core.nextEventInHandlerTask(isHandlerTask: isHandlerTask) {
                     switch event {
                     case .message(.text(let text)): await callbacks.onText?(connection, text)
                     case .message(.binary(let bytes)): await callbacks.onBinary?(connection, bytes)

@@ -118,6 +118,33 @@ extension AllTests {
             await server.shutdown()
         }
 
+        /// The handler task reads its first message on the service thread, then under a
+        /// preference for the global executor, where it runs on other threads: it must leave the
+        /// service thread's lock-free path for the locked one (the thread sanitizer run checks).
+        @Test func handlerTaskReadingOffTheServiceThreadGetsEveryMessageInOrder() async throws {
+            let server = try LWSContextBuilder.testServer().onConnection { connection in
+                var messages = connection.messages.makeAsyncIterator()
+                if let first = try await messages.next() { try await connection.send(first) }
+                try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                    for try await message in connection.messages { try await connection.send(message) }
+                }
+            }.build()
+            let client = try LWSContextBuilder.testClient().build()
+            try await withTimeout(10) {
+                let connection = try await client.connect(to: server.url)
+                for i in 0 ..< 300 { try await connection.send(text: "\(i)") }
+                var count = 0
+                for try await message in connection.messages {
+                    #expect(message == .text("\(count)"))
+                    count += 1
+                    if count == 300 { break }
+                }
+                #expect(count == 300)
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
         @Test func floodOfEmptyMessagesAlsoStopsReading() async throws {
             let release = Locked(false)
             let received = Locked(0)
