@@ -56,8 +56,9 @@ final class ConnectionCore: @unchecked Sendable {
 
     // MARK: - Sending (any thread)
 
-    /// Queues a message, suspending while the outbound buffer is over `maxBackpressure`.
-    nonisolated(nonsending) func send(_ message: WebSocketMessage) async throws {
+    /// Queues a message if there is room. Returns false when the caller must wait
+    /// (``sendAfterWaiting(_:)``). Synchronous, so that the common case costs no async call.
+    func sendWithoutWaiting(_ message: WebSocketMessage) throws -> Bool {
         enum Decision { case queued(wake: Bool), wait, fail(LWSError) }
         let decision = state.withLock { s -> Decision in
             guard s.acceptsSends else { return .fail(.connectionClosed) }
@@ -67,10 +68,11 @@ final class ConnectionCore: @unchecked Sendable {
         switch decision {
         case .queued(let wake):
             if wake { engine.requestWritable(self) }
+            return true
         case .fail(let error):
             throw error
         case .wait:
-            try await sendAfterWaiting(message)
+            return false
         }
     }
 
@@ -92,7 +94,9 @@ final class ConnectionCore: @unchecked Sendable {
         return !s.writableRequested
     }
 
-    private func sendAfterWaiting(_ message: WebSocketMessage) async throws {
+    /// Queues a message once the outbound buffer is back under `maxBackpressure`, behind the
+    /// senders already waiting.
+    func sendAfterWaiting(_ message: WebSocketMessage) async throws {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiterID += 1
             return s.nextWaiterID

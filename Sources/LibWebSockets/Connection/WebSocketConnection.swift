@@ -54,15 +54,26 @@ public final class WebSocketConnection: Sendable {
     /// - Parameter message: the message.
     /// - Throws: ``LWSError/connectionClosed`` once the connection is closing or closed,
     ///   `CancellationError` if the task is cancelled while it waits.
-    nonisolated(nonsending) public func send(_ message: WebSocketMessage) async throws { try await core.send(message) }
+    nonisolated(nonsending) public func send(_ message: WebSocketMessage) async throws {
+        if try core.sendWithoutWaiting(message) { return }
+        try await core.sendAfterWaiting(message)
+    }
 
     /// Sends a text message. See ``send(_:)``.
     /// - Parameter text: the text.
-    nonisolated(nonsending) public func send(text: String) async throws { try await core.send(.text(text)) }
+    nonisolated(nonsending) public func send(text: String) async throws {
+        let message = WebSocketMessage.text(text)
+        if try core.sendWithoutWaiting(message) { return }
+        try await core.sendAfterWaiting(message)
+    }
 
     /// Sends a binary message. See ``send(_:)``.
     /// - Parameter binary: the bytes.
-    nonisolated(nonsending) public func send(binary: [UInt8]) async throws { try await core.send(.binary(binary)) }
+    nonisolated(nonsending) public func send(binary: [UInt8]) async throws {
+        let message = WebSocketMessage.binary(binary)
+        if try core.sendWithoutWaiting(message) { return }
+        try await core.sendAfterWaiting(message)
+    }
 
     /// Queues a message without suspending.
     /// - Parameter message: the message.
