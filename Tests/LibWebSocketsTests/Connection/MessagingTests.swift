@@ -81,14 +81,7 @@ extension AllTests {
                     for c in 0 ..< 100 {
                         group.addTask {
                             let connection = try await client.connect(to: server.url)
-                            for i in 0 ..< 100 { try await connection.send(text: "\(c)-\(i)") }
-                            var expected = 0
-                            for try await message in connection.messages {
-                                #expect(message == .text("\(c)-\(expected)"))
-                                expected += 1
-                                if expected == 100 { break }
-                            }
-                            #expect(expected == 100)
+                            try await expectNumberedEchoes(on: connection, count: 100, prefix: "\(c)-")
                             try await connection.close()
                         }
                     }

@@ -106,13 +106,7 @@ extension AllTests {
             let client = try LWSContextBuilder.testClient().build()
             try await withTimeout(10) {
                 let connection = try await client.connect(to: server.url)
-                for i in 0 ..< 50 { try await connection.send(text: "\(i)") }
-                var count = 0
-                for try await message in connection.messages {
-                    #expect(message == .text("\(count)"))
-                    count += 1
-                    if count == 50 { break }
-                }
+                try await expectNumberedEchoes(on: connection, count: 50)
             }
             await client.shutdown()
             await server.shutdown()
@@ -132,14 +126,7 @@ extension AllTests {
             let client = try LWSContextBuilder.testClient().build()
             try await withTimeout(10) {
                 let connection = try await client.connect(to: server.url)
-                for i in 0 ..< 300 { try await connection.send(text: "\(i)") }
-                var count = 0
-                for try await message in connection.messages {
-                    #expect(message == .text("\(count)"))
-                    count += 1
-                    if count == 300 { break }
-                }
-                #expect(count == 300)
+                try await expectNumberedEchoes(on: connection, count: 300)
             }
             await client.shutdown()
             await server.shutdown()

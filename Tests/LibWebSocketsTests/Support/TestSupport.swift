@@ -75,6 +75,18 @@ extension LWSContextBuilder {
     }
 }
 
+/// Sends `count` texts ("\(prefix)0", "\(prefix)1", …) and expects them echoed back in order.
+func expectNumberedEchoes(on connection: WebSocketConnection, count: Int, prefix: String = "") async throws {
+    for i in 0 ..< count { try await connection.send(text: "\(prefix)\(i)") }
+    var received = 0
+    for try await message in connection.messages {
+        #expect(message == .text("\(prefix)\(received)"))
+        received += 1
+        if received == count { break }
+    }
+    #expect(received == count)
+}
+
 /// Runs `body` with an echo server, a client context and one connection between them, within
 /// `timeout` seconds, then shuts both contexts down (also when `body` throws).
 func withEchoConnection(
