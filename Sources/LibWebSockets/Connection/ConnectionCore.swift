@@ -315,13 +315,6 @@ final class ConnectionCore: @unchecked Sendable {
         return true
     }
 
-    /// The handler task: the event handed to it, if any.
-    @inline(never)
-    func takeHandoff() -> InboundEvent? {
-        defer { handoff = nil }
-        return handoff
-    }
-
     /// Service thread: an event was queued or the connection ended; wakes the handler task.
     func serviceEventQueued() {
         serviceEvents &+= 1
@@ -343,8 +336,9 @@ final class ConnectionCore: @unchecked Sendable {
         }
     }
 
-    /// What the handler task does next (the closure style's loop), decided without suspending.
-    enum HandlerStep {
+    /// What a reader does next (the message iterator and the closure style's loop), decided
+    /// without suspending.
+    enum ReadStep {
         case event(InboundEvent)
         case end
         /// Park on the service thread, having seen this many events (``serviceEvents``).
@@ -353,11 +347,12 @@ final class ConnectionCore: @unchecked Sendable {
         case wait(UInt64)
     }
 
-    /// Takes the handler task's next event, or says how to wait for it. Never inlined, like
+    /// Takes the reader's next event, or says how to wait for it: on the service thread the
+    /// handler task uses the lock-free fields, any other reader the lock. Never inlined, like
     /// ``takeEvent()``: its temporaries would otherwise take slots in the async caller's frame,
     /// which every idle connection holds (measured: 1 KB more per idle connection).
     @inline(never)
-    func stepForHandlerTask(isHandlerTask: Bool) -> HandlerStep {
+    func readStep(isHandlerTask: Bool) -> ReadStep {
         let cheap = handlerTaskIsHere(isHandlerTask)
         if cheap {
             if let event = handoff {
@@ -386,7 +381,7 @@ final class ConnectionCore: @unchecked Sendable {
     /// - Parameter isHandlerTask: ``isServiceThreadHandlerTask``, asked once by the caller.
     func nextEventInHandlerTask(isHandlerTask: Bool) async throws -> InboundEvent? {
         while true {
-            switch stepForHandlerTask(isHandlerTask: isHandlerTask) {
+            switch readStep(isHandlerTask: isHandlerTask) {
             case .event(let event): return event
             case .end:
                 if let error = endError { throw error }

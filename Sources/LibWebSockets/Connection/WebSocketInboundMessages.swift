@@ -16,40 +16,25 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
 
         nonisolated(nonsending) public mutating func next() async throws -> WebSocketMessage? {
             // Every connection's task spends its idle life suspended in here, so what this
-            // frame holds is paid per connection; see `ConnectionCore.takeEvent`. The server's
-            // own handler task can never be cancelled (nobody holds it), so it waits without a
-            // cancellation handler, whose frames cost about 1 KB per idle connection.
+            // frame holds is paid per connection: the decisions are made in a synchronous call
+            // (`ConnectionCore.readStep`). The server's own handler task can never be
+            // cancelled (nobody holds it), so it waits without a cancellation handler, whose
+            // frames cost about 1 KB per idle connection.
             if isHandlerTask == nil { isHandlerTask = core.isServiceThreadHandlerTask }
             while true {
-                let onServiceThread = core.handlerTaskIsHere(isHandlerTask == true)
-                // The handler task knows without the lock when nothing came (see `handlerTaken`).
-                if onServiceThread {
-                    if let event = core.takeHandoff() {
-                        core.handlerTaken &+= 1
-                        if case .message(let message) = event { return message }
-                        continue
-                    }
-                    if core.serviceEvents == core.handlerTaken {
-                        await core.waitOnServiceThread(seen: core.handlerTaken)
-                        continue
-                    }
-                }
-                switch core.takeEvent() {
-                case .message(let message):
-                    if onServiceThread { core.handlerTaken &+= 1 }
+                switch core.readStep(isHandlerTask: isHandlerTask == true) {
+                case .event(.message(let message)):
                     return message
-                case .pong:
-                    if onServiceThread { core.handlerTaken &+= 1 }
+                case .event(.pong):
+                    continue
                 case .end:
                     if let error = core.endError { throw error }
                     return nil
+                case .park(let seen):
+                    await core.waitOnServiceThread(seen: seen)
                 case .wait(let id):
-                    if onServiceThread {
-                        await core.waitOnServiceThread(seen: core.serviceEvents)
-                    } else {
-                        if Task.isCancelled { throw CancellationError() }
-                        await core.waitForEvent(id)
-                    }
+                    if Task.isCancelled { throw CancellationError() }
+                    await core.waitForEvent(id)
                 }
             }
         }

@@ -9,12 +9,12 @@ extension ContextEngine {
         input: UnsafeMutableRawPointer?, length: Int
     ) -> Int32 {
         switch reason {
+        // The trampoline hands reads and writes on our connections to the connection itself;
+        // these come here only for a wsi without a box, which is not ours.
         case LWS_CALLBACK_RECEIVE, LWS_CALLBACK_CLIENT_RECEIVE:
-            return withCore(of: wsi, otherwise: -1) {
-                $0.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
-            }
+            return -1
         case LWS_CALLBACK_SERVER_WRITEABLE, LWS_CALLBACK_CLIENT_WRITEABLE:
-            return withCore(of: wsi, otherwise: 0) { $0.writeable(wsi: wsi) }
+            return 0
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             drainInbox()
             return 0  // nonzero would close lws's wake pipe for good
@@ -69,14 +69,6 @@ extension ContextEngine {
     func core(of wsi: OpaquePointer) -> ConnectionCore? {
         guard let box = lws_get_opaque_user_data(wsi) else { return nil }
         return Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue()
-    }
-
-    /// Calls `body` with the connection box of `wsi`, without retaining it: lws holds the box
-    /// until `WSI_DESTROY`, which never comes inside a RECEIVE or WRITEABLE callback.
-    @inline(__always)
-    private func withCore(of wsi: OpaquePointer, otherwise: Int32, _ body: (ConnectionCore) -> Int32) -> Int32 {
-        guard let box = lws_get_opaque_user_data(wsi) else { return otherwise }
-        return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef(body)
     }
 
     /// Hands `core` to lws as `wsi`'s box; lws holds one retain until `WSI_DESTROY`.
