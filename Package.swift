@@ -8,6 +8,16 @@ let strictness: [SwiftSetting] = [
 
 /// A runnable example under `Examples/NAME`, with its own README.
 func example(_ name: String) -> Target {
+    executable(name, path: "Examples/\(name)")
+}
+
+/// A measurement tool under `Benchmarks/NAME`, with its own README.
+func tool(_ name: String) -> Target {
+    executable(name, path: "Benchmarks/\(name)")
+}
+
+/// An executable target at `path` that uses the library, swift-argument-parser and swift-log.
+func executable(_ name: String, path: String) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
@@ -15,7 +25,7 @@ func example(_ name: String) -> Target {
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ],
-        path: "Examples/\(name)",
+        path: path,
         exclude: ["README.md"],
         swiftSettings: strictness
     )
@@ -52,7 +62,7 @@ let package = Package(
         ),
         example("lws-echo-server"),
         example("lws-client"),
-        example("lws-footprint"),
+        tool("lws-footprint"),
         .testTarget(
             name: "LibWebSocketsTests",
             dependencies: ["LibWebSockets"],
