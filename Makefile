@@ -14,8 +14,8 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libwebsockets-dev libssl-dev pkg-config; \
 	  else \
-	    echo "libwebsockets was not found by pkg-config."; \
-	    echo "On macOS: brew install libwebsockets openssl pkg-config"; \
+	    echo "libwebsockets was not found by pkg-config, and there is no apt-get to install it."; \
+	    echo "Install libwebsockets-dev (4.1.x), libssl-dev and pkg-config, then run make again."; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -33,7 +33,6 @@ func executable(_ name: String, path: String) -> Target {
 
 let package = Package(
     name: "swift-libwebsockets",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LibWebSockets", targets: ["LibWebSockets"]),
         .executable(name: "lws-echo-server", targets: ["lws-echo-server"]),
@@ -49,7 +48,7 @@ let package = Package(
         .systemLibrary(
             name: "CLibwebsockets",
             pkgConfig: "libwebsockets",
-            providers: [.apt(["libwebsockets-dev", "libssl-dev"]), .brew(["libwebsockets"])]
+            providers: [.apt(["libwebsockets-dev", "libssl-dev"])]
         ),
         .target(
             name: "LibWebSockets",
