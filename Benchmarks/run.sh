@@ -3,6 +3,9 @@
 # libwebsockets echo server, both driven by the same epoll load client.
 #
 #   ./run.sh [options]            C vs Swift, all scenarios  -> results.md
+#   ./run.sh --baseline-server OLD [options]
+#                                 C vs Swift before (OLD) vs Swift now, all
+#                                 scenarios, alternating     -> results.md
 #   ./run.sh --c-only [options]   C server only (no Swift build needed)
 #   ./run.sh fdtable [options]    C server, fd table compact vs full
 #                                                            -> results-fdtable.md
@@ -14,7 +17,14 @@
 #   --idle-connections N    idle scenario size (default 5000)
 #   --connections "A B C"   fdtable: connection counts (default "10 1000 5000")
 #   --swift-server PATH     use this server binary instead of building it
-#   --server-extra-args "…" extra arguments for the Swift server
+#   --baseline-server PATH  also run this Swift server (e.g. one built from the
+#                           commit before a change): every scenario alternates
+#                           C, baseline, Swift; the table adds baseline/C,
+#                           Swift/C, Swift/baseline, the min–max of the runs
+#                           and whether Swift is within noise of the baseline
+#   --baseline-label NAME   the baseline's name in the output (default before)
+#   --server-extra-args "…" extra arguments for the Swift server (and for the
+#                           baseline server)
 #   --c-server-extra-args "…" extra arguments for the C server
 #   --fd-table compact|full fd budget for the C server: connections + 16, or
 #                           0 (lws sizes its tables from ulimit -n).  Default:
@@ -26,7 +36,8 @@
 #
 # Targets in the table are Swift/C ratios; override with the environment
 # variables TARGET_1CONN (0.95), TARGET_50CONN (0.90), TARGET_64K (0.85),
-# TARGET_LATENCY (max p99 ratio, 1.20) and TARGET_MEMORY (max, 1.50).
+# TARGET_LATENCY (max p99 ratio, 1.20) and TARGET_MEMORY (max, 1.50); they
+# are checked against C, also with --baseline-server.
 # The server runs on CPU $SERVER_CPU (0), the client on CPU $CLIENT_CPU (1).
 
 set -u -o pipefail
@@ -52,6 +63,8 @@ HOLD=3
 IDLE_CONNS=5000
 FDTABLE_CONNS="10 1000 5000"
 SWIFT_SERVER=""
+BASE_SERVER=""
+BASE_LABEL=before
 SERVER_EXTRA_ARGS=""
 C_SERVER_EXTRA_ARGS=""
 FD_TABLE=""
@@ -59,7 +72,7 @@ C_ONLY=0
 WAIT_IDLE=0
 ARGS_USED=""; [ $# -gt 0 ] && ARGS_USED=$(printf ' %q' "$@")
 
-usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && !/^#/ { print ""; exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -72,6 +85,8 @@ while [ $# -gt 0 ]; do
 	--idle-connections) IDLE_CONNS=${2:?}; shift ;;
 	--connections) FDTABLE_CONNS=${2:?}; shift ;;
 	--swift-server) SWIFT_SERVER=${2:?}; shift ;;
+	--baseline-server) BASE_SERVER=${2:?}; shift ;;
+	--baseline-label) BASE_LABEL=${2:?}; shift ;;
 	--server-extra-args) SERVER_EXTRA_ARGS=${2-}; shift ;;
 	--c-server-extra-args) C_SERVER_EXTRA_ARGS=${2-}; shift ;;
 	--fd-table) FD_TABLE=${2:?}; shift
@@ -84,6 +99,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$MODE" = fdtable ] && C_ONLY=1
+if [ -n "$BASE_SERVER" ]; then
+	[ "$C_ONLY" = 0 ] || die "--baseline-server compares Swift servers; it does not go with --c-only or fdtable"
+	[ -x "$BASE_SERVER" ] || die "--baseline-server $BASE_SERVER is not an executable"
+	case "$BASE_LABEL" in
+	c|swift|*[!A-Za-z0-9._-]*) die "--baseline-label: letters, digits, '.', '_' or '-', and not 'c' or 'swift'" ;;
+	esac
+fi
 # seconds between "established" and the RSS sample: 1, or half the hold time
 IDLE_SETTLE=$(awk -v h="$HOLD" 'BEGIN { print (h >= 2 ? 1 : h / 2) }')
 LWS_VERSION=$(pkg-config --modversion libwebsockets 2>/dev/null | sed 's/-$//')
@@ -122,6 +144,7 @@ C_BIN="$BUILD/lws-c-echo-server"
 LOAD_BIN="$BUILD/lws-load"
 
 SWIFT_BIN=""
+BASE_BIN=$BASE_SERVER
 if [ "$C_ONLY" = 0 ]; then
 	if [ -n "$SWIFT_SERVER" ]; then
 		[ -x "$SWIFT_SERVER" ] || die "--swift-server $SWIFT_SERVER is not an executable"
@@ -162,13 +185,19 @@ c_budget() {
 	esac
 }
 
-# start_server c|swift FD_LIMIT: sets SERVER_PID and SERVER_PORT
+# kname KIND -> the server's name in the output: c, swift, or the baseline's label
+kname() { if [ "$1" = base ]; then echo "$BASE_LABEL"; else echo "$1"; fi; }
+
+# start_server c|base|swift FD_LIMIT: sets SERVER_PID and SERVER_PORT
 start_server() {
 	local kind=$1 fdl=$2 log="$BUILD/server-$1.log" line i
 	local -a cmd
 	if [ "$kind" = c ]; then
 		# shellcheck disable=SC2206
 		cmd=("$C_BIN" --port 0 --fd-limit "$fdl" $C_SERVER_EXTRA_ARGS)
+	elif [ "$kind" = base ]; then
+		# shellcheck disable=SC2206
+		cmd=("$BASE_BIN" --host 127.0.0.1 --port 0 --max-connections 6000 $SERVER_EXTRA_ARGS)
 	else
 		# shellcheck disable=SC2206
 		cmd=("$SWIFT_BIN" --host 127.0.0.1 --port 0 --max-connections 6000 $SERVER_EXTRA_ARGS)
@@ -183,13 +212,13 @@ start_server() {
 			return 0
 		fi
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			echo "run.sh: $kind server exited at startup:" >&2; cat "$log" >&2
+			echo "run.sh: $(kname "$kind") server exited at startup:" >&2; cat "$log" >&2
 			wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 			return 1
 		fi
 		sleep 0.05
 	done
-	echo "run.sh: $kind server printed no 'listening on ws://HOST:PORT' line in 10 s:" >&2
+	echo "run.sh: $(kname "$kind") server printed no 'listening on ws://HOST:PORT' line in 10 s:" >&2
 	cat "$log" >&2
 	stop_server
 	return 1
@@ -324,13 +353,13 @@ echo_attempt() {
 	t1=$(cpu_ticks "$SERVER_PID"); m1=$(machine_ticks); w1=$(now_s)
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		add_note "$kind" "$key: server died during the run"
-		echo "run.sh: $kind server died during $key; log: $BUILD/server-$kind.log" >&2
+		echo "run.sh: $(kname "$kind") server died during $key; log: $BUILD/server-$kind.log" >&2
 	fi
 	stop_server
 	line=$(grep '^RESULT' <<<"$out" | tail -n 1)
 	if [ -z "$line" ] || [ -z "$t1" ]; then
 		add_note "$kind" "$key: run failed (client rc $rc)"
-		printf '  %-6s %-16s FAILED (see %s and %s)\n' "$kind" "$key" "$CLIENT_LOG" "$BUILD/server-$kind.log"
+		printf '  %-6s %-16s FAILED (see %s and %s)\n' "$(kname "$kind")" "$key" "$CLIENT_LOG" "$BUILD/server-$kind.log"
 		return 1
 	fi
 	local errs rtps mbps p50 p99 ccpu
@@ -341,7 +370,7 @@ echo_attempt() {
 	other=$(awk -v m=$((m1 - m0)) -v s=$((t1 - t0)) -v c="$(field cpu_s "$line")" \
 		-v hz="$CLK_TCK" -v w="$wall" 'BEGIN { o = (m - s) / hz - c; if (o < 0) o = 0; printf "%.0f", 100 * o / w }')
 	printf '  %-6s %-16s %9.0f rt/s %8.2f MB/s  p50 %7.1f us  p99 %7.1f us  CPU: server %3s%% client %3s%% other %3s%%  errors %s\n' \
-		"$kind" "$key" "$rtps" "$mbps" "$p50" "$p99" "$scpu" "$ccpu" "$other" "$errs"
+		"$(kname "$kind")" "$key" "$rtps" "$mbps" "$p50" "$p99" "$scpu" "$ccpu" "$other" "$errs"
 	DISTURBED=0
 	[ "$other" -gt "$DISTURBED_PCT" ] && DISTURBED=1
 	ATTEMPT_RESULT="$kind $key $rtps $mbps $p50 $p99 ${errs:-0}"
@@ -383,7 +412,7 @@ idle_run() {
 	line=$(grep '^RESULT' "$out" | tail -n 1)
 	if [ -z "$held" ] || [ -z "$before" ] || [ -z "$line" ]; then
 		add_note "$kind" "idle: run failed (client rc $rc)"
-		printf '  %-6s %-16s FAILED (see %s)\n' "$kind" "idle" "$CLIENT_LOG"
+		printf '  %-6s %-16s FAILED (see %s)\n' "$(kname "$kind")" "idle" "$CLIENT_LOG"
 		return
 	fi
 	local errs per
@@ -394,7 +423,7 @@ idle_run() {
 	add_value idle.held "$kind" "$held"
 	add_value idle.per "$kind" "$per"
 	printf '  %-6s %-16s RSS before %8s KB  held %8s KB  %6.2f KB/conn  errors %s\n' \
-		"$kind" "idle $IDLE_CONNS" "$before" "$held" "$per" "$errs"
+		"$(kname "$kind")" "idle $IDLE_CONNS" "$before" "$held" "$per" "$errs"
 }
 
 busy_note() {
@@ -403,7 +432,11 @@ busy_note() {
 	echo "Note: in $DISTURBED_RUNS of $TOTAL_RUNS echo runs, other processes used more than $DISTURBED_PCT% of a CPU while the run was measured; those figures are noisy (\`--wait-idle 60\` retries such runs)."
 }
 
-kinds() { if [ "$C_ONLY" = 1 ]; then echo c; else echo c swift; fi; }
+kinds() {
+	if [ "$C_ONLY" = 1 ]; then echo c
+	elif [ -n "$BASE_BIN" ]; then echo c base swift
+	else echo c swift; fi
+}
 
 # ---- fdtable subcommand --------------------------------------------------------
 
@@ -454,6 +487,7 @@ nk=$(kinds | wc -w)
 est=$(awk -v d="$DURATION" -v w="$WARMUP" -v h="$HOLD" -v s="$IDLE_SETTLE" -v r="$RUNS" -v k="$nk" \
 	'BEGIN { printf "%.0f", ((3 * (d + w + 1) + h + s + 3) * r * k) / 60 + 0.5 }')
 echo "== scenarios: $RUNS runs per server, alternating; ${DURATION} s + ${WARMUP} s warmup; about $est min"
+[ -n "$BASE_BIN" ] && printf '   %-13s %s\n' "$BASE_LABEL server:" "$BASE_BIN"
 [ -n "$SWIFT_BIN" ] && echo "   Swift server: $SWIFT_BIN"
 echo "   C server:     $C_BIN"
 
@@ -495,6 +529,83 @@ row() {
 	echo "| $label | $(fmt "$cm" "$dec") | $sm | $ratio | $tcol |"
 }
 
+# ---- with --baseline-server: C, baseline and Swift ----------------------------
+
+# stats VALUES... -> "MIN MAX COUNT" of the numeric values ("n/a n/a 0" if none)
+stats() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a n/a 0"; else print a[1], a[NR], NR }'
+}
+
+# quotient A B -> A / B with 2 decimals, or n/a
+quotient() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+# Swift is "within noise" of the baseline when the ranges of their per-run
+# values overlap, "better" or "worse" when every Swift run beats, or trails,
+# every baseline run.  Were the two the same server, a row would read "worse"
+# by chance with probability 1 / C(2n, n) for n runs each: 5% for 3, 0.4% for 5.
+NOISE_MIN_RUNS=3
+chance_worse() {
+	awk -v n="$RUNS" 'BEGIN { c = 1; for (i = 1; i <= n; i++) c = c * (n + i) / i; printf "%.1f%%", 100 / c }'
+}
+
+# row3 LABEL KEY DECIMALS higher|lower (better, Swift vs baseline)
+#      higher|lower|none (better, target) TARGET
+row3() {
+	local label=$1 key=$2 dec=$3 dir=$4 better=$5 target=$6 cm bm sm sc tcol verdict
+	local bmin bmax bn smin smax sn
+	# shellcheck disable=SC2086
+	cm=$(median ${VALUES["$key|c"]:-}); bm=$(median ${VALUES["$key|base"]:-}); sm=$(median ${VALUES["$key|swift"]:-})
+	# shellcheck disable=SC2086
+	read -r bmin bmax bn <<<"$(stats ${VALUES["$key|base"]:-})"
+	# shellcheck disable=SC2086
+	read -r smin smax sn <<<"$(stats ${VALUES["$key|swift"]:-})"
+	sc=$(quotient "$sm" "$cm")
+	case "$better" in
+	higher) tcol="≥ $target" ;;
+	lower) tcol="≤ $target" ;;
+	*) tcol="—" ;;
+	esac
+	if [ "$better" != none ] && [[ "$sc" =~ ^[0-9.]+$ ]]; then
+		if awk -v r="$sc" -v t="$target" -v b="$better" 'BEGIN { exit !((b == "higher") ? r >= t : r <= t) }'
+		then tcol="$tcol (met)"; else tcol="$tcol (missed)"; fi
+	fi
+	if [ "$bn" -lt "$NOISE_MIN_RUNS" ] || [ "$sn" -lt "$NOISE_MIN_RUNS" ]; then
+		verdict="— (< $NOISE_MIN_RUNS runs)"
+	else
+		verdict=$(awk -v bl="$bmin" -v bh="$bmax" -v sl="$smin" -v sh="$smax" -v d="$dir" 'BEGIN {
+			if (d == "higher") { w = sh < bl; b = sl > bh } else { w = sl > bh; b = sh < bl }
+			print (w ? "**worse**" : (b ? "better" : "within noise")) }')
+	fi
+	echo "| $label | $(fmt "$cm" "$dec") | $(fmt "$bm" "$dec") | $(fmt "$sm" "$dec")" \
+		"| $(quotient "$bm" "$cm") | $sc | $(quotient "$sm" "$bm")" \
+		"| $(fmt "$bmin" "$dec")–$(fmt "$bmax" "$dec") | $(fmt "$smin" "$dec")–$(fmt "$smax" "$dec")" \
+		"| $verdict | $tcol |"
+}
+
+# the verdicts of a three-way table, in one sentence
+noise_summary() {
+	local worse better quiet none rows
+	worse=$(grep -F '| **worse** |' <<<"$1" | cut -d'|' -f2 | sed 's/^ //; s/ $//' | paste -sd ';' - | sed 's/;/; /g')
+	better=$(grep -cF '| better |' <<<"$1")
+	quiet=$(grep -cF '| within noise |' <<<"$1")
+	none=$(grep -cF "(< $NOISE_MIN_RUNS runs)" <<<"$1")
+	rows=$(($(wc -l <<<"$1") - 2))
+	if [ "$none" = "$rows" ]; then
+		echo "Swift vs $BASE_LABEL: no verdict; it needs at least $NOISE_MIN_RUNS runs per server (\`--runs\`)."
+		return
+	fi
+	if [ -n "$worse" ]; then
+		echo -n "Swift vs $BASE_LABEL: WORSE in: $worse (every Swift run trails every $BASE_LABEL run; by chance alone: $(chance_worse) per row). Better in $better rows, within noise in $quiet"
+	else
+		echo -n "Swift vs $BASE_LABEL: no row worse; better in $better, within noise in $quiet (the ranges of the runs overlap)"
+	fi
+	[ "$none" = 0 ] && echo "." || echo "; no verdict in $none (fewer than $NOISE_MIN_RUNS good runs per server)."
+}
+
 c_args_desc() {
 	case "$FD_TABLE" in
 	compact) echo "\`--fd-limit\` connections + 16" ;;
@@ -503,6 +614,22 @@ c_args_desc() {
 	esac
 }
 
+if [ -n "$BASE_BIN" ]; then
+B=$BASE_LABEL
+TABLE=$(
+	echo "| scenario | C median | $B median | Swift median | $B/C | Swift/C | Swift/$B | $B runs (min–max) | Swift runs (min–max) | Swift vs $B | target (Swift/C) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+	row3 "1 conn × 64 B text: round trips/s" s1.rtps 0 higher higher "$TARGET_1CONN"
+	row3 "1 conn × 64 B text: p50 latency (µs)" s1.p50 1 lower none ""
+	row3 "50 conn × 64 B text: round trips/s" s50.rtps 0 higher higher "$TARGET_50CONN"
+	row3 "50 conn × 64 B text: p99 latency (µs)" s50.p99 1 lower lower "$TARGET_LATENCY"
+	row3 "10 conn × 64 KiB binary: MB/s" s64k.mbps 1 higher higher "$TARGET_64K"
+	row3 "$IDLE_CONNS idle conns: server RSS before (KB)" idle.before 0 lower none ""
+	row3 "$IDLE_CONNS idle conns: server RSS held (KB)" idle.held 0 lower none ""
+	row3 "$IDLE_CONNS idle conns: KB per connection" idle.per 2 lower lower "$TARGET_MEMORY"
+)
+SUMMARY=$(noise_summary "$TABLE")
+else
 TABLE=$(
 	echo "| scenario | C median | Swift median | ratio | target |"
 	echo "|---|---:|---:|---:|---|"
@@ -515,6 +642,7 @@ TABLE=$(
 	row "$IDLE_CONNS idle conns: server RSS held (KB)" idle.held 0 none ""
 	row "$IDLE_CONNS idle conns: KB per connection" idle.per 2 lower "$TARGET_MEMORY"
 )
+fi
 
 {
 	echo "# swift-libwebsockets benchmark results"
@@ -525,16 +653,28 @@ TABLE=$(
 	echo "- libwebsockets $LWS_VERSION; ulimit -n $(ulimit -n)"
 	[ "$C_ONLY" = 0 ] && echo "- $(swift --version 2>/dev/null | head -n 1)"
 	echo "- Server pinned to CPU $SERVER_CPU, load client (Benchmarks/load-client, epoll, not lws) to CPU $CLIENT_CPU"
-	echo "- Each figure is the median of $RUNS runs; servers alternate C, Swift, C, Swift, …; fresh server per run"
+	if [ -n "$BASE_BIN" ]; then
+		echo "- Each figure is the median of $RUNS runs; servers alternate C, $BASE_LABEL, Swift, C, $BASE_LABEL, Swift, …; fresh server per run"
+	else
+		echo "- Each figure is the median of $RUNS runs; servers alternate C, Swift, C, Swift, …; fresh server per run"
+	fi
 	echo "- Echo runs: every connection keeps one message in flight; $DURATION s measured after $WARMUP s warmup"
 	echo "- Idle: $IDLE_CONNS connections, one 64 B echo each, VmRSS sampled ${IDLE_SETTLE} s after all are established; KB/conn = (held − before) / $IDLE_CONNS"
 	echo "- C server: \`lws-c-echo-server --port 0\` with $(c_args_desc)${C_SERVER_EXTRA_ARGS:+, extra: \`$C_SERVER_EXTRA_ARGS\`}"
+	if [ -n "$BASE_BIN" ]; then
+		echo "- Swift servers, both as \`lws-echo-server --host 127.0.0.1 --port 0 --max-connections 6000${SERVER_EXTRA_ARGS:+ $SERVER_EXTRA_ARGS}\`:"
+		echo "  $BASE_LABEL = \`$BASE_BIN\`, Swift = \`$SWIFT_BIN\`"
+		echo "- Ratios are of medians; targets (Swift / C): 1 conn ≥ $TARGET_1CONN, 50 conn ≥ $TARGET_50CONN with p99 ≤ $TARGET_LATENCY, 64 KiB ≥ $TARGET_64K, memory per connection ≤ $TARGET_MEMORY"
+		echo "- Swift vs $BASE_LABEL: *within noise* when the min–max ranges of their runs overlap; *better* or *worse* when every Swift run beats or trails every $BASE_LABEL run (by chance alone, for the same server twice: $(chance_worse) per row with $RUNS runs each)"
+	else
 	[ "$C_ONLY" = 0 ] && echo "- Swift server: \`lws-echo-server --host 127.0.0.1 --port 0 --max-connections 6000${SERVER_EXTRA_ARGS:+ $SERVER_EXTRA_ARGS}\`"
 	echo "- ratio = Swift / C; targets: 1 conn ≥ $TARGET_1CONN, 50 conn ≥ $TARGET_50CONN with p99 ≤ $TARGET_LATENCY, 64 KiB ≥ $TARGET_64K, memory per connection ≤ $TARGET_MEMORY"
+	fi
 	echo
 	echo "$TABLE"
+	if [ -n "$BASE_BIN" ]; then echo; echo "$SUMMARY"; fi
 	for k in $(kinds); do
-		if [ -n "${NOTES[$k]:-}" ]; then echo; echo "Problems ($k): ${NOTES[$k]}"; fi
+		if [ -n "${NOTES[$k]:-}" ]; then echo; echo "Problems ($(kname "$k")): ${NOTES[$k]}"; fi
 	done
 	busy_note
 	echo
@@ -544,7 +684,7 @@ TABLE=$(
 	echo "|---|---|---|"
 	for key in s1.rtps s1.p50 s50.rtps s50.p99 s64k.mbps idle.before idle.held idle.per; do
 		for k in $(kinds); do
-			echo "| $key | $k | ${VALUES["$key|$k"]:-} |"
+			echo "| $key | $(kname "$k") | ${VALUES["$key|$k"]:-} |"
 		done
 	done
 	echo
@@ -553,8 +693,9 @@ TABLE=$(
 
 echo
 echo "$TABLE"
+if [ -n "$BASE_BIN" ]; then echo; echo "$SUMMARY"; fi
 for k in $(kinds); do
-	[ -n "${NOTES[$k]:-}" ] && echo "Problems ($k): ${NOTES[$k]}"
+	[ -n "${NOTES[$k]:-}" ] && echo "Problems ($(kname "$k")): ${NOTES[$k]}"
 done
 busy_note
 echo
