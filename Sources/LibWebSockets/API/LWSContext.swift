@@ -1,0 +1,119 @@
+/// The one owner of an lws context: its service thread, its listen socket, its connections.
+///
+/// ```swift
+/// let context = try LWSContext.builder()
+///     .listen(host: "127.0.0.1", port: 0)
+///     .onConnection { connection in
+///         for try await message in connection.messages { try await connection.send(message) }
+///     }
+///     .build()
+/// ```
+///
+/// Every lws call happens on the context's service thread; this handle may be used from any
+/// thread or task. Releasing it without ``shutdown()`` starts a graceful shutdown in the
+/// background: no callback ever reaches a freed object.
+public final class LWSContext: Sendable {
+    let engine: ContextEngine
+
+    /// A builder with every default; see ``LWSConfiguration`` for them.
+    public static func builder() -> LWSContextBuilder { LWSContextBuilder() }
+
+    /// Creates and starts a context.
+    /// - Parameters:
+    ///   - configuration: the limits and options.
+    ///   - handler: what the server does with each connection; required when listening.
+    ///   - callbacks: the closure style instead of `handler`.
+    /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
+    public convenience init(
+        configuration: LWSConfiguration,
+        handler: (@Sendable (WebSocketConnection) async throws -> Void)? = nil,
+        callbacks: WebSocketCallbacks = WebSocketCallbacks()
+    ) throws {
+        try configuration.validate()
+        if handler != nil, !callbacks.isEmpty {
+            throw LWSError.invalidConfiguration("set either an async handler or callbacks, not both")
+        }
+        let connectionHandler = handler.map(ConnectionHandler.init) ?? (callbacks.isEmpty ? nil : ConnectionHandler(callbacks: callbacks))
+        if configuration.listen != nil, connectionHandler == nil {
+            throw LWSError.invalidConfiguration("a listening context needs onConnection or callbacks")
+        }
+        let limits = OpenFileLimits.current()
+        let plan = try FDBudgetPlan.make(
+            budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
+            listeners: configuration.listen == nil ? 0 : 1, softLimit: limits.soft, hardLimit: limits.hard)
+        try self.init(engine: ContextEngine(configuration: configuration, plan: plan, handler: connectionHandler))
+    }
+
+    private init(engine: ContextEngine) throws {
+        self.engine = engine
+        try engine.start()
+    }
+
+    deinit {
+        engine.requestShutdown(gracePeriod: engine.configuration.shutdownGracePeriod)
+    }
+
+    /// The configuration the context was built with.
+    public var configuration: LWSConfiguration { engine.configuration }
+
+    /// The bound port when listening (the real one when 0 was asked for), else `nil`.
+    public var port: Int? { engine.listenPort }
+
+    /// The fd budget given to lws and what its tables cost.
+    public var fdBudget: FDBudgetPlan { engine.plan }
+
+    /// The fd slots lws was given (`fd_limit_per_thread`); 0 only with ``FDBudget/lwsDefault``.
+    public var fdLimitPerThread: Int { engine.plan.fdLimitPerThread }
+
+    /// Bytes lws allocates, zero-filled and resident, for its fd tables.
+    public var estimatedFDTableBytes: Int { engine.plan.estimatedFDTableBytes }
+
+    /// Connection and traffic counters.
+    public var stats: LWSContextStats.Snapshot { engine.stats.snapshot }
+
+    /// Opens a client connection.
+    ///
+    /// Host names are resolved off the service thread; the Host header keeps the name.
+    /// - Parameters:
+    ///   - url: `ws://host[:port][/path]`.
+    ///   - headers: extra request headers.
+    ///   - subprotocols: subprotocols to offer, in order of preference.
+    ///   - origin: the Origin header, sent as given; defaults to "http://" + the Host header.
+    /// - Returns: the open connection.
+    /// - Throws: ``LWSError/connectionRefused``, ``LWSError/dnsFailure(_:)``,
+    ///   ``LWSError/handshakeRejected(status:)``, ``LWSError/timeout``,
+    ///   ``LWSError/tooManyConnections``, ``LWSError/invalidURL(_:)``,
+    ///   ``LWSError/unsupportedScheme(_:)``, ``LWSError/contextShutDown``.
+    public func connect(
+        to url: String, headers: [String: String] = [:], subprotocols: [String] = [], origin: String? = nil
+    ) async throws -> WebSocketConnection {
+        let parsed = try WebSocketURL(url)
+        guard !parsed.isSecure else { throw LWSError.unsupportedScheme("wss (TLS is not supported yet)") }
+        let address = try await AddressResolver.resolve(parsed.host)
+        let promise = ConnectPromise()
+        engine.submit(.connect(ClientConnectRequest(
+            url: parsed, address: address, headers: headers, subprotocols: subprotocols, origin: origin, promise: promise)))
+        return try await promise.value()
+    }
+
+    /// Closes every connection with 1001, waits up to `shutdownGracePeriod` for the close
+    /// handshakes, then destroys the lws context. Idempotent; returns once it is destroyed.
+    public func shutdown() async {
+        engine.requestShutdown(gracePeriod: engine.configuration.shutdownGracePeriod)
+        await engine.waitUntilStopped()
+    }
+
+    /// ``shutdown()`` for code that is not async: blocks the calling thread until done.
+    /// - Throws: ``LWSError/wouldDeadlock`` when called on the context's own service thread.
+    public func syncShutdown() throws {
+        guard !engine.isServiceThread else { throw LWSError.wouldDeadlock }
+        engine.requestShutdown(gracePeriod: engine.configuration.shutdownGracePeriod)
+        engine.blockUntilStopped()
+    }
+
+    /// Returns once the context has shut down, however that was started.
+    public func waitUntilShutdown() async { await engine.waitUntilStopped() }
+
+    /// Whether the context has shut down.
+    public var isShutDown: Bool { engine.isStopped }
+}

@@ -1,0 +1,60 @@
+import CLibwebsockets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything lws keeps a pointer to for a context's whole life: the protocol array and its
+/// names, the listen interface, the vhost name and the retry/idle policy.
+///
+/// Created before `lws_create_context` and freed only after `lws_context_destroy` returns,
+/// both on the service thread.
+final class ContextResources {
+    /// The name of protocols[0], the default that connections without a subprotocol bind to.
+    static let defaultProtocolName = "lws-swift"
+    static let vhostName = "lws-swift"
+    /// `LWS_PRE`: the headroom every buffer handed to `lws_write` needs before its payload.
+    static let pre = Int(lwsb_pre())
+
+    let protocols: UnsafeMutablePointer<lws_protocols>
+    let protocolCount: Int
+    let retryPolicy: UnsafeMutablePointer<lws_retry_bo_t>
+    let vhostName: UnsafeMutablePointer<CChar>
+    let iface: UnsafeMutablePointer<CChar>?
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+
+    init(configuration: LWSConfiguration) {
+        let names = [Self.defaultProtocolName] + configuration.subprotocols
+        protocolCount = names.count
+        protocols = .allocate(capacity: names.count + 1)  // + the zeroed terminator
+        protocols.initialize(repeating: lws_protocols(), count: names.count + 1)
+        vhostName = strdup(Self.vhostName)
+        iface = configuration.listen?.host.map { strdup($0) }
+        for (index, name) in names.enumerated() {
+            let cName = strdup(name)!
+            strings.append(cName)
+            protocols[index].name = UnsafePointer(cName)
+            protocols[index].callback = lwsCallbackTrampoline
+            protocols[index].per_session_data_size = 0
+            protocols[index].rx_buffer_size = configuration.rxBufferSize
+            protocols[index].id = UInt32(index)
+        }
+        retryPolicy = .allocate(capacity: 1)
+        var policy = lws_retry_bo_t()
+        policy.secs_since_valid_ping = UInt16(configuration.pingInterval.wholeSeconds)
+        policy.secs_since_valid_hangup = UInt16(configuration.idleTimeout.wholeSeconds)
+        retryPolicy.initialize(to: policy)
+    }
+
+    /// The name pointer of protocols[0], for client connections' `local_protocol_name`.
+    var defaultProtocolName: UnsafePointer<CChar> { protocols[0].name }
+
+    deinit {
+        for string in strings { free(string) }
+        free(vhostName)
+        if let iface { free(iface) }
+        protocols.deinitialize(count: protocolCount + 1)
+        protocols.deallocate()
+        retryPolicy.deinitialize(count: 1)
+        retryPolicy.deallocate()
+    }
+}

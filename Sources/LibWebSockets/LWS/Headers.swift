@@ -1,0 +1,75 @@
+import CLibwebsockets
+
+/// Reading request headers from lws and writing headers through lws's cursor API.
+enum Headers {
+    /// One request header as a string, or `nil` when absent.
+    static func value(_ token: lws_token_indexes, of wsi: OpaquePointer) -> String? {
+        let length = Int(lws_hdr_total_length(wsi, token))
+        guard length > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Every request header lws parsed, names lower-cased, in lws's token order.
+    static func all(of wsi: OpaquePointer) -> WebSocketHeaders {
+        var pairs: [(name: String, value: String)] = []
+        for index in 0 ..< Int(WSI_TOKEN_COUNT.rawValue) {
+            let token = lws_token_indexes(rawValue: UInt32(index))
+            guard lws_hdr_total_length(wsi, token) > 0, let name = lws_token_to_string(token) else { continue }
+            let cName = String(cString: name)
+            guard cName.hasSuffix(":"), !cName.hasPrefix(":"), let value = value(token, of: wsi) else { continue }
+            pairs.append((String(cName.dropLast()), value))
+        }
+        return WebSocketHeaders(pairs)
+    }
+
+    /// Writes `name: value` at `*cursor`, moving it on; false when it does not fit before `end`.
+    static func add(
+        _ name: String, _ value: String, wsi: OpaquePointer,
+        cursor: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, end: UnsafeMutablePointer<UInt8>
+    ) -> Bool {
+        "\(name):".withCString { cName in
+            value.withCString { cValue in
+                lws_add_http_header_by_name(
+                    wsi, UnsafeRawPointer(cName).assumingMemoryBound(to: UInt8.self),
+                    UnsafeRawPointer(cValue).assumingMemoryBound(to: UInt8.self), Int32(value.utf8.count), cursor, end) == 0
+            }
+        }
+    }
+
+    /// `CLIENT_APPEND_HANDSHAKE_HEADER`: `cursor` is lws's `unsigned char **p`, `remaining` the
+    /// room after it. Returns false when a header does not fit.
+    static func append(_ headers: [String: String], wsi: OpaquePointer, cursor: UnsafeMutableRawPointer, remaining: Int) -> Bool {
+        let p = cursor.assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self)
+        guard let start = p.pointee else { return true }
+        let end = start + remaining
+        for (name, value) in headers where !add(name, value, wsi: wsi, cursor: p, end: end) { return false }
+        return true
+    }
+
+    /// Writes a whole HTTP response, status line to body, and sends it (`LWS_WRITE_HTTP_FINAL`).
+    /// - Returns: false when it did not fit in the buffer or lws failed.
+    @discardableResult
+    static func respond(
+        status: UInt32, headers: [(String, String)], body: String, wsi: OpaquePointer
+    ) -> Bool {
+        let headroom = ContextResources.pre
+        var buffer = [UInt8](repeating: 0, count: headroom + 512 + body.utf8.count)
+        return buffer.withUnsafeMutableBufferPointer { storage -> Bool in
+            let start = storage.baseAddress! + headroom
+            let end = storage.baseAddress! + storage.count
+            var p: UnsafeMutablePointer<UInt8>? = start
+            guard lws_add_http_header_status(wsi, status, &p, end) == 0 else { return false }
+            for (name, value) in headers where !add(name, value, wsi: wsi, cursor: &p, end: end) { return false }
+            guard lws_add_http_header_content_length(wsi, lws_filepos_t(body.utf8.count), &p, end) == 0,
+                  lws_finalize_http_header(wsi, &p, end) == 0, var cursor = p, end - cursor >= body.utf8.count
+            else { return false }
+            for byte in body.utf8 {
+                cursor.pointee = byte
+                cursor += 1
+            }
+            return lws_write(wsi, start, cursor - start, LWS_WRITE_HTTP_FINAL) >= 0
+        }
+    }
+}

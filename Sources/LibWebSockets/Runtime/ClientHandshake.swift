@@ -1,0 +1,15 @@
+/// A client connection's handshake, while it runs. Service thread only (``ConnectionLocal``).
+struct ClientHandshake {
+    /// Where the outcome goes.
+    let promise: ConnectPromise
+    /// Extra request headers, written in `CLIENT_APPEND_HANDSHAKE_HEADER`.
+    let headers: [String: String]
+    let remoteAddress: String
+    let path: String
+    /// lws's handle for the connection being made, once `lws_client_connect_via_info` returned.
+    var wsi: OpaquePointer?
+    /// The subprotocol the server chose, read before the connection opens.
+    var subprotocol: String?
+    /// The connect deadline passed and the wsi was told to close.
+    var timedOut = false
+}
