@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan bench
+.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs
 
 deps:
 	@if ! pkg-config --exists libwebsockets 2>/dev/null; then \
@@ -30,8 +30,12 @@ run: deps
 # The whole suite, then again under the thread sanitizer.
 test: test-plain test-tsan
 
-test-plain: deps
+test-plain: deps check-docs
 	$(SWIFT) test
+
+# Every ```swift block of README.md must be in the ReadmeExamples tests; see the script's header.
+check-docs:
+	./scripts/check-readme-snippets.sh
 
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
