@@ -1,5 +1,5 @@
 /// Something that arrived for the consumer of a connection, in order.
-enum InboundEvent {
+enum InboundEvent: Equatable {
     case message(WebSocketMessage)
     case pong([UInt8])
 
