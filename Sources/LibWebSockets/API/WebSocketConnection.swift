@@ -54,6 +54,7 @@ public final class WebSocketConnection: Sendable {
     /// - Parameter message: the message.
     /// - Throws: ``LWSError/connectionClosed`` once the connection is closing or closed,
     ///   `CancellationError` if the task is cancelled while it waits.
+    @inline(__always)
     nonisolated(nonsending) public func send(_ message: WebSocketMessage) async throws {
         if try core.sendWithoutWaiting(message) { return }
         try await core.sendAfterWaiting(message)
@@ -62,17 +63,13 @@ public final class WebSocketConnection: Sendable {
     /// Sends a text message. See ``send(_:)``.
     /// - Parameter text: the text.
     nonisolated(nonsending) public func send(text: String) async throws {
-        let message = WebSocketMessage.text(text)
-        if try core.sendWithoutWaiting(message) { return }
-        try await core.sendAfterWaiting(message)
+        try await send(.text(text))
     }
 
     /// Sends a binary message. See ``send(_:)``.
     /// - Parameter binary: the bytes.
     nonisolated(nonsending) public func send(binary: [UInt8]) async throws {
-        let message = WebSocketMessage.binary(binary)
-        if try core.sendWithoutWaiting(message) { return }
-        try await core.sendAfterWaiting(message)
+        try await send(.binary(binary))
     }
 
     /// Queues a message without suspending.

@@ -16,27 +16,15 @@ public struct WebSocketInboundMessages: AsyncSequence, Sendable {
 
         nonisolated(nonsending) public mutating func next() async throws -> WebSocketMessage? {
             // Every connection's task spends its idle life suspended in here, so what this
-            // frame holds is paid per connection: the decisions are made in a synchronous call
-            // (`ConnectionCore.readStep`). The server's own handler task can never be
-            // cancelled (nobody holds it), so it waits without a cancellation handler, whose
-            // frames cost about 1 KB per idle connection.
+            // frame holds is paid per connection: the decisions are made in a synchronous call,
+            // and the loop is inlined. The server's own handler task can never be cancelled
+            // (nobody holds it), so it waits without a cancellation handler, whose frames cost
+            // about 1 KB per idle connection.
             if isHandlerTask == nil { isHandlerTask = core.isServiceThreadHandlerTask }
-            while true {
-                switch core.readStep(isHandlerTask: isHandlerTask == true) {
-                case .event(.message(let message)):
-                    return message
-                case .event(.pong):
-                    continue
-                case .end:
-                    if let error = core.endError { throw error }
-                    return nil
-                case .park(let seen):
-                    await core.waitOnServiceThread(seen: seen)
-                case .wait(let id):
-                    if Task.isCancelled { throw CancellationError() }
-                    await core.waitForEvent(id)
-                }
+            while let event = try await core.nextEvent(isHandlerTask: isHandlerTask == true) {
+                if case .message(let message) = event { return message }
             }
+            return nil
         }
     }
 }

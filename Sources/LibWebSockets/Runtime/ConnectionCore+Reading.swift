@@ -99,18 +99,28 @@ extension ConnectionCore {
         if state.withLock({ $0.park(reader, id: id, cancelled: Task.isCancelled) }) { reader.resume() }
     }
 
-    /// The next message or pong for the server's handler task, `nil` after a clean end, or the
-    /// error that ended it (the closure style's loop).
+    /// The next message or pong, `nil` after a clean end, or the error that ended it. The one
+    /// reader loop, behind both the message iterator and the closure style.
+    ///
+    /// Always inlined: every idle connection's task is suspended in here, and a frame of its
+    /// own would cost each of them its size again.
     /// - Parameter isHandlerTask: ``isServiceThreadHandlerTask``, asked once by the caller.
-    func nextEventInHandlerTask(isHandlerTask: Bool) async throws -> InboundEvent? {
+    /// - Throws: the error that ended the connection (1009, 1007), or `CancellationError` when
+    ///   the task is cancelled while it waits.
+    @inline(__always)
+    nonisolated(nonsending) func nextEvent(isHandlerTask: Bool) async throws -> InboundEvent? {
         while true {
             switch readStep(isHandlerTask: isHandlerTask) {
-            case .event(let event): return event
+            case .event(let event):
+                return event
             case .end:
                 if let error = endError { throw error }
                 return nil
-            case .park(let seen): await waitOnServiceThread(seen: seen)
-            case .wait(let id): await waitForEvent(id)
+            case .park(let seen):
+                await waitOnServiceThread(seen: seen)
+            case .wait(let id):
+                if Task.isCancelled { throw CancellationError() }
+                await waitForEvent(id)
             }
         }
     }

@@ -27,7 +27,7 @@ struct ConnectionHandler: Sendable {
             await callbacks.onOpen?(connection)
             do {
                 let isHandlerTask = connection.core.isServiceThreadHandlerTask
-                while let event = try await connection.core.nextEventInHandlerTask(isHandlerTask: isHandlerTask) {
+                while let event = try await connection.core.nextEvent(isHandlerTask: isHandlerTask) {
                     switch event {
                     case .message(.text(let text)): await callbacks.onText?(connection, text)
                     case .message(.binary(let bytes)): await callbacks.onBinary?(connection, bytes)
