@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs
+.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs conformance
 
 deps:
 	@if ! pkg-config --exists libwebsockets 2>/dev/null; then \
@@ -28,7 +28,7 @@ run: deps
 	$(SWIFT) run -c release lws-echo-server $(ARGS)
 
 # The whole suite, then again under the thread sanitizer.
-test: test-plain test-tsan
+test: test-plain test-tsan conformance
 
 test-plain: deps check-docs
 	$(SWIFT) test
@@ -45,3 +45,7 @@ test-asan: deps
 
 bench: deps
 	./Benchmarks/run.sh
+
+# Autobahn cases 1-10 (kosoku, pinned in Tests/Conformance/requirements.txt) against lws-echo-server.
+conformance: deps
+	SWIFT="$(SWIFT)" ./Tests/Conformance/run.sh
