@@ -108,7 +108,13 @@ stop_server() {
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-trap stop_server EXIT
+KOSOKU_PID=""
+cleanup() {
+	# timeout(1) passes the TERM on to kosoku
+	[ -z "$KOSOKU_PID" ] || { kill -TERM "$KOSOKU_PID" 2>/dev/null || true; wait "$KOSOKU_PID" 2>/dev/null || true; }
+	stop_server
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -137,8 +143,12 @@ EXPECTED_TOTAL=0
 echo "== kosoku $KOSOKU_VERSION: Autobahn cases $CASES against lws-echo-server on $URL"
 RUN_START=$(date +%s)
 rc=0
+# In the background, so that a signal to this script runs the trap at once.
 timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/kosoku" "$URL" "${INCLUDE[@]}" -o "$REPORTS/kosoku" \
-	>"$REPORTS/kosoku.log" 2>&1 || rc=$?
+	>"$REPORTS/kosoku.log" 2>&1 &
+KOSOKU_PID=$!
+wait "$KOSOKU_PID" || rc=$?
+KOSOKU_PID=""
 RUN_SECONDS=$(($(date +%s) - RUN_START))
 # kosoku exits 1 when any case fails, expected or not; the summary decides.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
