@@ -96,7 +96,7 @@ public struct LWSConfiguration: Sendable {
     /// Where connection handlers and the closures of the closure style run.
     public enum HandlerExecutor: Sendable {
         /// On the context's service thread, between `lws_service` calls: no thread hop per
-        /// message (about 1.1 µs instead of 37 µs). Handlers must not block.
+        /// message. Handlers must not block.
         case serviceThread
         /// On Swift's global concurrent executor, for handlers that do heavy or blocking work.
         case globalConcurrent
