@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs conformance
+.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs check-layers conformance
 
 deps:
 	@if ! pkg-config --exists libwebsockets 2>/dev/null; then \
@@ -30,8 +30,12 @@ run: deps
 # The whole suite, then again under the thread sanitizer.
 test: test-plain test-tsan conformance
 
-test-plain: deps check-docs
+test-plain: deps check-docs check-layers
 	$(SWIFT) test
+
+# Only Sources/LibWebSockets/LWS/ may import CLibwebsockets, and State/ stays pure; see ARCHITECTURE.md.
+check-layers:
+	./scripts/check-layers.sh
 
 # Every ```swift block of README.md must be in the ReadmeExamples tests; see the script's header.
 check-docs:
