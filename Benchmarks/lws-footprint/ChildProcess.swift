@@ -101,8 +101,13 @@ final class ChildProcess {
     /// the server's sockets or each other's pipes. Looked up at run time: the Glibc module does
     /// not export this GNU extension.
     private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        // glibc's <spawn.h> (2.34+) declares it as
+        // `int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int __from)`:
+        // this C function type, with the pointer optional (same ABI) and `int` as `Int32`.
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        // Safe: `symbol` is that function's address (dlsym found it by name), and a C function
+        // pointer has the same representation as the `void *` dlsym returns on glibc platforms.
         _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
     }
 

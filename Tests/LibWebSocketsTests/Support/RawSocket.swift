@@ -1,12 +1,13 @@
 import Foundation
+@testable import LibWebSockets
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A blocking TCP socket on 127.0.0.1 with receive timeouts, for speaking raw bytes to a server:
 /// WebSocket frames lws would never send, or HTTP answers a client must cope with.
-final class RawSocket: @unchecked Sendable {
-    // Used by one test task at a time.
+/// Not `Sendable` (its read buffer is unguarded): the compiler keeps each one in one task.
+final class RawSocket {
     let fd: Int32
     private var buffered: [UInt8] = []
 
@@ -90,7 +91,8 @@ extension Array where Element == UInt8 {
 }
 
 /// A WebSocket client that writes frames by hand, so tests can send what lws never would.
-final class RawWebSocketClient: @unchecked Sendable {
+/// Not `Sendable`, like the ``RawSocket`` it owns.
+final class RawWebSocketClient {
     let socket: RawSocket
 
     struct Frame {
@@ -168,12 +170,12 @@ final class RawWebSocketClient: @unchecked Sendable {
 
 /// A TCP listener on 127.0.0.1 that answers each connection with `reply` (or nothing) and then
 /// holds it open: a stand-in for servers that refuse or ignore the WebSocket handshake.
-final class RawListener: @unchecked Sendable {
-    // `fd` and `port` are fixed at init; `accepted` is guarded by `lock`.
+/// Checked `Sendable` (its accept thread holds it weakly): every stored property is a `let`, and
+/// the accepted descriptors sit in a `Locked`.
+final class RawListener: Sendable {
     let fd: Int32
     let port: Int
-    private let lock = NSLock()
-    private var accepted: [Int32] = []
+    private let accepted = Locked<[Int32]>([])
 
     init(reply: String?) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -196,7 +198,7 @@ final class RawListener: @unchecked Sendable {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }
                 guard let self else { close(client); return }
-                self.lock.withLock { self.accepted.append(client) }
+                self.accepted.withLock { $0.append(client) }
                 if let reply {
                     var request = [UInt8](repeating: 0, count: 4096)
                     _ = recv(client, &request, request.count, 0)
@@ -209,7 +211,7 @@ final class RawListener: @unchecked Sendable {
     deinit {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
-        lock.withLock { for client in accepted { close(client) } }
+        accepted.withLock { for client in $0 { close(client) } }
     }
 }
 

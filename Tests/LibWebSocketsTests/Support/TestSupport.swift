@@ -124,23 +124,37 @@ func residentBytes() -> Int {
 }
 
 /// Collects log messages, for checking what reaches swift-log.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    // The lock guards `lines`; the rest is set before the handler is shared.
-    private let lock = NSLock()
-    private var lines: [(Logger.Level, String)] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+/// Checked `Sendable`: its only stored property is a `Locked`, which holds all its mutable state.
+final class CapturingLogHandler: LogHandler, Sendable {
+    private struct State {
+        var lines: [(Logger.Level, String)] = []
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+    }
+
+    private let state = Locked(State())
+
+    var metadata: Logger.Metadata {
+        get { state.withLock { $0.metadata } }
+        set { state.withLock { $0.metadata = newValue } }
+    }
+
+    var logLevel: Logger.Level {
+        get { state.withLock { $0.logLevel } }
+        set { state.withLock { $0.logLevel = newValue } }
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { state.withLock { $0.metadata[key] } }
+        set { state.withLock { $0.metadata[key] = newValue } }
     }
 
     func log(event: LogEvent) {
-        lock.withLock { lines.append((event.level, "\(event.message)")) }
+        let line = (event.level, "\(event.message)")
+        state.withLock { $0.lines.append(line) }
     }
 
-    var captured: [(Logger.Level, String)] { lock.withLock { lines } }
+    var captured: [(Logger.Level, String)] { state.withLock { $0.lines } }
 }
 
 /// glibc's `malloc_trim`, which the Glibc module does not export: returns freed heap to the
