@@ -48,11 +48,13 @@ enum Headers {
         return true
     }
 
-    /// Writes a whole HTTP response, status line to body, and sends it (`LWS_WRITE_HTTP_FINAL`).
+    /// Writes a whole HTTP/1.1 response, status line to body, and sends it
+    /// (`LWS_WRITE_HTTP_FINAL`). The status line is ours (``HTTPStatusLine``): lws would write
+    /// `HTTP/1.0` before it has read the request's version. `Content-Length` is always sent.
     /// - Returns: false when it did not fit in the buffer or lws failed.
     @discardableResult
     static func respond(
-        status: UInt32, headers: [(String, String)], body: String, wsi: OpaquePointer
+        status: Int, headers: [(String, String)], body: String, wsi: OpaquePointer
     ) -> Bool {
         let headroom = ContextResources.pre
         var buffer = [UInt8](repeating: 0, count: headroom + 512 + body.utf8.count)
@@ -60,7 +62,12 @@ enum Headers {
             let start = storage.baseAddress! + headroom
             let end = storage.baseAddress! + storage.count
             var p: UnsafeMutablePointer<UInt8>? = start
-            guard lws_add_http_header_status(wsi, status, &p, end) == 0 else { return false }
+            let statusLine = HTTPStatusLine.make(status)
+            let wroteStatus = statusLine.withCString { line in
+                lws_add_http_header_by_name(
+                    wsi, nil, UnsafeRawPointer(line).assumingMemoryBound(to: UInt8.self), Int32(statusLine.utf8.count), &p, end)
+            }
+            guard wroteStatus == 0 else { return false }
             for (name, value) in headers where !add(name, value, wsi: wsi, cursor: &p, end: end) { return false }
             guard lws_add_http_header_content_length(wsi, lws_filepos_t(body.utf8.count), &p, end) == 0,
                   lws_finalize_http_header(wsi, &p, end) == 0, var cursor = p, end - cursor >= body.utf8.count

@@ -16,7 +16,7 @@ extension ContextEngine {
         guard !admitsConnection() else { return 0 }
         countRefusal()
         Headers.respond(
-            status: UInt32(HTTP_STATUS_SERVICE_UNAVAILABLE.rawValue),
+            status: 503,
             headers: [("retry-after", Self.refusalRetryAfter), ("content-type", "text/plain"), ("connection", "close")],
             body: "too many connections, retry later\n", wsi: wsi)
         return -1
