@@ -63,9 +63,22 @@ public struct LWSConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(5)
     /// lws context options. Default ``LWSServerOptions/default`` (UTF-8 validation on).
     public var serverOptions: LWSServerOptions = .default
-    /// Subprotocols the server accepts, in order of preference. A client that asks for none
+    /// Subprotocols the server accepts. lws picks the first of the *client's* offered names that
+    /// is in this list (the client's preference, not the server's); a client that asks for none
     /// is served too. Default: none.
     public var subprotocols: [String] = []
+    /// Origins allowed to open a WebSocket, compared exactly as browsers send them
+    /// ("https://example.com", "http://localhost:8080"). Others get HTTP 403 before the upgrade.
+    /// A request without an Origin is not from a browser page and is allowed. Default `nil`:
+    /// any origin (set it for servers that browsers reach, against cross-site WebSocket hijacking).
+    public var allowedOrigins: Set<String>?
+    /// WebSocket connections one remote address may hold at once; more get HTTP 429 before the
+    /// upgrade. The address is ``WebSocketUpgradeRequest/remoteAddress`` (behind a trusted proxy,
+    /// the client's). Default `nil`: no cap beyond `maxConnections`.
+    public var maxConnectionsPerAddress: Int?
+    /// Peer addresses whose `X-Forwarded-For` header is believed (your reverse proxies). Default
+    /// none: the remote address is always the TCP peer's.
+    public var trustedProxies: [String] = []
     /// Where connection handlers run. Default ``HandlerExecutor/serviceThread``.
     public var handlerExecutor: HandlerExecutor = .serviceThread
     /// The lws log levels bridged to swift-log. lws's log is process-wide, so the last context
@@ -137,6 +150,7 @@ public struct LWSConfiguration: Sendable {
             try inRange(listen.port, "port", 0...65535)
         }
         if case .fixed(let n) = fdBudget { try positive(n, "fdBudget") }
+        if let maxConnectionsPerAddress { try positive(maxConnectionsPerAddress, "maxConnectionsPerAddress") }
         guard serverOptions.isSubset(of: .known) else {
             let unknown = serverOptions.subtracting(.known).rawValue
             throw LWSError.invalidConfiguration("serverOptions has unknown bits 0x\(String(unknown, radix: 16))")

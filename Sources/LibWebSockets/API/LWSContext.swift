@@ -23,17 +23,22 @@ public final class LWSContext: Sendable {
     ///   - configuration: the limits and options.
     ///   - handler: what the server does with each connection; required when listening.
     ///   - callbacks: the closure style instead of `handler`.
+    ///   - upgradeHook: decides each upgrade before the 101; see ``LWSContextBuilder/onUpgrade(_:)``.
+    ///   - authorize: an async check after the 101; see ``LWSContextBuilder/authorize(_:)``.
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
     public convenience init(
         configuration: LWSConfiguration,
         handler: (@Sendable (WebSocketConnection) async throws -> Void)? = nil,
-        callbacks: WebSocketCallbacks = WebSocketCallbacks()
+        callbacks: WebSocketCallbacks = WebSocketCallbacks(),
+        upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil,
+        authorize: (@Sendable (WebSocketConnection) async throws -> Bool)? = nil
     ) throws {
         try configuration.validate()
         if handler != nil, !callbacks.isEmpty {
             throw LWSError.invalidConfiguration("set either an async handler or callbacks, not both")
         }
-        let connectionHandler = handler.map(ConnectionHandler.init) ?? (callbacks.isEmpty ? nil : ConnectionHandler(callbacks: callbacks))
+        var connectionHandler = handler.map(ConnectionHandler.init) ?? (callbacks.isEmpty ? nil : ConnectionHandler(callbacks: callbacks))
+        connectionHandler?.openCheck = authorize
         if configuration.listen != nil, connectionHandler == nil {
             throw LWSError.invalidConfiguration("a listening context needs onConnection or callbacks")
         }
@@ -41,7 +46,8 @@ public final class LWSContext: Sendable {
         let plan = try FDBudgetPlan.make(
             budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
             listeners: configuration.listen == nil ? 0 : 1, softLimit: limits.soft, hardLimit: limits.hard)
-        try self.init(engine: ContextEngine(configuration: configuration, plan: plan, handler: connectionHandler))
+        try self.init(engine: ContextEngine(
+            configuration: configuration, plan: plan, handler: connectionHandler, upgradeHook: upgradeHook))
     }
 
     private init(engine: ContextEngine) throws {

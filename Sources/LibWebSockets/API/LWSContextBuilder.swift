@@ -8,6 +8,8 @@ public struct LWSContextBuilder: Sendable {
     public var configuration = LWSConfiguration()
     private var handler: (@Sendable (WebSocketConnection) async throws -> Void)?
     private var callbacks = WebSocketCallbacks()
+    private var upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
+    private var authorize: (@Sendable (WebSocketConnection) async throws -> Bool)?
 
     /// A builder with every default.
     public init() {}
@@ -103,10 +105,39 @@ public struct LWSContextBuilder: Sendable {
         with { $0.callbacks.onClose = body }
     }
 
+    /// Decides each upgrade request before the server answers 101: accept it (with extra
+    /// response headers and a value handed on to the connection's `userState`), or reject it
+    /// with an HTTP status, headers and a short body, which every HTTP/1.1 client can read.
+    ///
+    /// lws acts on the answer at once, so the hook is synchronous and runs on the service
+    /// thread: it **must not block** (a warning is logged when it takes over 10 ms). Look up
+    /// what it needs in memory; for checks that must wait on I/O, use ``authorize(_:)``. If it
+    /// throws, the request gets HTTP 500 and the error is logged. It runs after the
+    /// ``LWSConfiguration/allowedOrigins`` and ``LWSConfiguration/maxConnectionsPerAddress`` checks.
+    /// - Parameter hook: e.g. `{ request in request.headers["authorization"] == "Bearer t0k3n" ? .accept : .reject(status: 401) }`.
+    public func onUpgrade(_ hook: @escaping @Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision) -> Self {
+        with { $0.upgradeHook = hook }
+    }
+    /// An async check that runs after the 101 and before the handler sees any message (for
+    /// example a token lookup in a database). `false` closes the connection with 1008; a thrown
+    /// error closes it with 1011. Messages that arrive meanwhile wait, counted against
+    /// `maxInboundBuffer`.
+    /// - Parameter check: returns whether the connection may go on.
+    public func authorize(_ check: @escaping @Sendable (WebSocketConnection) async throws -> Bool) -> Self {
+        with { $0.authorize = check }
+    }
+    /// - Parameter origins: see ``LWSConfiguration/allowedOrigins``.
+    public func allowedOrigins(_ origins: Set<String>?) -> Self { with { $0.configuration.allowedOrigins = origins } }
+    /// - Parameter value: see ``LWSConfiguration/maxConnectionsPerAddress``.
+    public func maxConnectionsPerAddress(_ value: Int?) -> Self { with { $0.configuration.maxConnectionsPerAddress = value } }
+    /// - Parameter addresses: see ``LWSConfiguration/trustedProxies``.
+    public func trustedProxies(_ addresses: [String]) -> Self { with { $0.configuration.trustedProxies = addresses } }
+
     /// Validates the configuration, creates the lws context and starts its service thread.
     /// - Returns: the running context.
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
     public func build() throws -> LWSContext {
-        try LWSContext(configuration: configuration, handler: handler, callbacks: callbacks)
+        try LWSContext(
+            configuration: configuration, handler: handler, callbacks: callbacks, upgradeHook: upgradeHook, authorize: authorize)
     }
 }

@@ -6,8 +6,19 @@ public final class LWSContextStats: Sendable {
     public struct Snapshot: Sendable, Hashable {
         /// WebSocket connections open now, accepted and outgoing.
         public var openConnections: Int
-        /// Connections refused because `maxConnections` was reached or the context was stopping.
+        /// Connections refused, for any reason (the fields below, and client connects over
+        /// `maxConnections`).
         public var refusedConnections: Int
+        /// Upgrades refused with 503: `maxConnections` reached, or the context was stopping.
+        public var refusedOverCapacity: Int
+        /// Upgrades refused with 403 because of their Origin (``LWSConfiguration/allowedOrigins``).
+        public var refusedByOrigin: Int
+        /// Upgrades refused with 429 (``LWSConfiguration/maxConnectionsPerAddress``).
+        public var refusedByAddressLimit: Int
+        /// Upgrades the upgrade hook rejected.
+        public var refusedByHook: Int
+        /// Upgrades refused with 500 because the upgrade hook threw.
+        public var upgradeHookErrors: Int
         /// Connections accepted or established since the start.
         public var totalConnections: Int
         /// Whole messages received.
@@ -22,6 +33,11 @@ public final class LWSContextStats: Sendable {
 
     private let open = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
+    private let refusedOverCapacity = Atomic<Int>(0)
+    private let refusedByOrigin = Atomic<Int>(0)
+    private let refusedByAddressLimit = Atomic<Int>(0)
+    private let refusedByHook = Atomic<Int>(0)
+    private let upgradeHookErrors = Atomic<Int>(0)
     private let total = Atomic<Int>(0)
     private let messagesIn = Atomic<Int>(0)
     private let messagesOut = Atomic<Int>(0)
@@ -34,6 +50,11 @@ public final class LWSContextStats: Sendable {
     public var snapshot: Snapshot {
         Snapshot(
             openConnections: open.load(ordering: .relaxed), refusedConnections: refused.load(ordering: .relaxed),
+            refusedOverCapacity: refusedOverCapacity.load(ordering: .relaxed),
+            refusedByOrigin: refusedByOrigin.load(ordering: .relaxed),
+            refusedByAddressLimit: refusedByAddressLimit.load(ordering: .relaxed),
+            refusedByHook: refusedByHook.load(ordering: .relaxed),
+            upgradeHookErrors: upgradeHookErrors.load(ordering: .relaxed),
             totalConnections: total.load(ordering: .relaxed), messagesIn: messagesIn.load(ordering: .relaxed),
             messagesOut: messagesOut.load(ordering: .relaxed), bytesIn: bytesIn.load(ordering: .relaxed),
             bytesOut: bytesOut.load(ordering: .relaxed))
@@ -51,6 +72,18 @@ public final class LWSContextStats: Sendable {
 
     /// Counts a refusal; returns the new total.
     func connectionRefused() -> Int { Self.bump(refused, by: 1) }
+
+    /// Counts an upgrade refusal by its reason, and in the total; returns the new total.
+    func upgradeRefused(_ reason: UpgradePolicy.Refusal) -> Int {
+        switch reason {
+        case .overCapacity: Self.bump(refusedOverCapacity, by: 1)
+        case .originNotAllowed: Self.bump(refusedByOrigin, by: 1)
+        case .tooManyFromAddress: Self.bump(refusedByAddressLimit, by: 1)
+        case .rejectedByHook: Self.bump(refusedByHook, by: 1)
+        case .hookFailed: Self.bump(upgradeHookErrors, by: 1)
+        }
+        return connectionRefused()
+    }
 
     func messageReceived(bytes: Int) {
         Self.bump(messagesIn, by: 1)

@@ -4,12 +4,19 @@ import CLibwebsockets
 extension ContextEngine {
     /// `ESTABLISHED`: boxes the connection and starts its handler task.
     func serverEstablished(wsi: OpaquePointer) -> Int32 {
+        let pending = local.value.pendingUpgrades.removeValue(forKey: wsi)
         guard admitsConnection(), let handler else { return -1 }
         let core = ConnectionCore(engine: self, limits: limits)
         attachBox(core, to: wsi)
         core.opened(wsi: wsi)
         register(core)
-        let connection = WebSocketConnection(core: core, info: requestInfo(of: wsi))
+        let info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
+        if upgradePolicy.maxConnectionsPerAddress != nil {
+            local.value.openPerAddress[info.remoteAddress, default: 0] += 1
+            local.value.addressOfConnection[ObjectIdentifier(core)] = info.remoteAddress
+        }
+        let connection = WebSocketConnection(core: core, info: info)
+        if let userState = pending?.userState { connection.userState = userState }
         switch configuration.handlerExecutor {
         case .serviceThread:
             Task(executorPreference: executor) { await handler.run(connection) }
@@ -19,10 +26,17 @@ extension ContextEngine {
         return 0
     }
 
+    /// A server connection ended: its address frees a slot under the per-address cap.
+    func releaseAddress(of core: ConnectionCore) {
+        guard upgradePolicy.maxConnectionsPerAddress != nil,
+              let address = local.value.addressOfConnection.removeValue(forKey: ObjectIdentifier(core)) else { return }
+        let left = (local.value.openPerAddress[address] ?? 1) - 1
+        local.value.openPerAddress[address] = left > 0 ? left : nil
+    }
+
     /// What the upgrade request said, read while lws still has the headers.
-    private func requestInfo(of wsi: OpaquePointer) -> WebSocketConnection.Info {
-        var path = Headers.value(WSI_TOKEN_GET_URI, of: wsi) ?? "/"
-        if let query = Headers.value(WSI_TOKEN_HTTP_URI_ARGS, of: wsi), !query.isEmpty { path += "?" + query }
+    /// - Parameter remoteAddress: the client's address as the upgrade gate decided it.
+    private func requestInfo(of wsi: OpaquePointer, remoteAddress: String?) -> WebSocketConnection.Info {
         let headers = Headers.all(of: wsi)
         var subprotocol: String?
         if headers["sec-websocket-protocol"] != nil, let protocolPointer = lws_get_protocol(wsi),
@@ -30,9 +44,8 @@ extension ContextEngine {
             let chosen = String(cString: name)
             if chosen != ContextResources.defaultProtocolName { subprotocol = chosen }
         }
-        var peer = [CChar](repeating: 0, count: 64)
-        var remote = lws_get_peer_simple(wsi, &peer, peer.count).map { String(cString: $0) } ?? ""
-        if remote.hasPrefix("::ffff:"), remote.contains(".") { remote.removeFirst(7) }  // IPv4-mapped
-        return .init(remoteAddress: remote, path: path, headers: headers, subprotocol: subprotocol, isClient: false)
+        return .init(
+            remoteAddress: remoteAddress ?? Headers.peerAddress(of: wsi), path: Headers.pathWithQuery(of: wsi),
+            headers: headers, subprotocol: subprotocol, isClient: false)
     }
 }

@@ -21,6 +21,8 @@ extension ContextEngine {
             return 0  // nonzero would close lws's wake pipe for good
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi: wsi)
+        case LWS_CALLBACK_ADD_HEADERS:
+            return addUpgradeHeaders(wsi: wsi, args: input)
         case LWS_CALLBACK_ESTABLISHED:
             return serverEstablished(wsi: wsi)
         case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
@@ -80,6 +82,7 @@ extension ContextEngine {
     }
 
     private func releaseBox(of wsi: OpaquePointer) {
+        if !local.value.pendingUpgrades.isEmpty { local.value.pendingUpgrades[wsi] = nil }
         guard let box = lws_get_opaque_user_data(wsi) else { return }
         lws_set_opaque_user_data(wsi, nil)
         let core = Unmanaged<ConnectionCore>.fromOpaque(box).takeRetainedValue()
@@ -110,6 +113,7 @@ extension ContextEngine {
     func connectionEnded(_ core: ConnectionCore) {
         guard local.value.connections.removeValue(forKey: ObjectIdentifier(core)) != nil else { return }
         stats.connectionClosed()
+        releaseAddress(of: core)
         core.closed()
     }
 }

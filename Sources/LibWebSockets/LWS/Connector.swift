@@ -12,7 +12,7 @@ extension ContextEngine {
             return
         }
         guard local.value.connections.count < configuration.maxConnections else {
-            countRefusal()
+            countRefusal(stats.connectionRefused(), reason: "maxConnections (client connect)")
             request.promise.fail(LWSError.tooManyConnections)
             return
         }

@@ -39,6 +39,11 @@ final class ContextEngine: Sendable {
         var connections: [ObjectIdentifier: ConnectionCore] = [:]
         var shutdownDeadline: ContinuousClock.Instant?
         var lastRefusalLog: ContinuousClock.Instant?
+        /// Upgrades accepted in `HTTP_CONFIRM_UPGRADE`, until `ESTABLISHED` (or `WSI_DESTROY`).
+        var pendingUpgrades: [OpaquePointer: PendingUpgrade] = [:]
+        /// Open server connections per remote address, kept only with a per-address cap.
+        var openPerAddress: [String: Int] = [:]
+        var addressOfConnection: [ObjectIdentifier: String] = [:]
         /// Set while `lws_context_destroy` runs, when even this thread may not wake lws.
         var destroying = false
         /// One buffer with `LWS_PRE` headroom, reused for every write on this thread.
@@ -49,6 +54,8 @@ final class ContextEngine: Sendable {
     let configuration: LWSConfiguration
     let plan: FDBudgetPlan
     let handler: ConnectionHandler?
+    let upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
+    let upgradePolicy: UpgradePolicy
     let stats = LWSContextStats()
     let identity = ServiceThreadIdentity()
     let limits: ConnectionCore.Limits
@@ -64,10 +71,17 @@ final class ContextEngine: Sendable {
     /// Serialises context creation across the process (OpenSSL and `signal()` global init).
     static let creationLock = Locked(())
 
-    init(configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?) {
+    init(
+        configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?,
+        upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil
+    ) {
         self.configuration = configuration
         self.plan = plan
         self.handler = handler
+        self.upgradeHook = upgradeHook
+        self.upgradePolicy = UpgradePolicy(
+            allowedOrigins: configuration.allowedOrigins, maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,
+            trustedProxies: Set(configuration.trustedProxies))
         self.limits = .init(
             maxMessageSize: configuration.maxMessageSize, maxFrameSize: configuration.maxFrameSize,
             maxBackpressure: configuration.maxBackpressure, maxInboundBuffer: configuration.maxInboundBuffer,

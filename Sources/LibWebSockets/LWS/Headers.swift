@@ -24,6 +24,21 @@ enum Headers {
         return WebSocketHeaders(pairs)
     }
 
+    /// The request path with its query, e.g. "/chat?room=1".
+    static func pathWithQuery(of wsi: OpaquePointer) -> String {
+        var path = value(WSI_TOKEN_GET_URI, of: wsi) ?? "/"
+        if let query = value(WSI_TOKEN_HTTP_URI_ARGS, of: wsi), !query.isEmpty { path += "?" + query }
+        return path
+    }
+
+    /// The TCP peer's numeric address; an IPv4-mapped IPv6 address is given as plain IPv4.
+    static func peerAddress(of wsi: OpaquePointer) -> String {
+        var peer = [CChar](repeating: 0, count: 64)
+        var remote = lws_get_peer_simple(wsi, &peer, peer.count).map { String(cString: $0) } ?? ""
+        if remote.hasPrefix("::ffff:"), remote.contains(".") { remote.removeFirst(7) }
+        return remote
+    }
+
     /// Writes `name: value` at `*cursor`, moving it on; false when it does not fit before `end`.
     static func add(
         _ name: String, _ value: String, wsi: OpaquePointer,

@@ -3,11 +3,24 @@
 struct ConnectionHandler: Sendable {
     let body: @Sendable (WebSocketConnection) async throws -> Void
     let wantsPongEvents: Bool
+    /// Runs after the 101 and before the body sees any message (``LWSContextBuilder/authorize(_:)``).
+    var openCheck: (@Sendable (WebSocketConnection) async throws -> Bool)?
 
-    /// Runs the handler; closes with 1000 when it returns and 1011 when it throws.
+    /// Runs the handler; closes with 1000 when it returns and 1011 when it throws. With an
+    /// open check, closes with 1008 when the check says no (1011 when it throws) and never runs
+    /// the body.
     func run(_ connection: WebSocketConnection) async {
         connection.core.claimForHandlerTask()
         if wantsPongEvents { connection.core.state.withLock { $0.wantsPongEvents = true } }
+        if let openCheck {
+            let allowed: Bool?
+            do { allowed = try await openCheck(connection) } catch { allowed = nil }
+            guard allowed == true else {
+                let code: WebSocketCloseCode = allowed == false ? .policyViolation : .internalServerError
+                _ = try? await connection.close(code: code, reason: allowed == false ? "not authorized" : "")
+                return
+            }
+        }
         do {
             try await body(connection)
             _ = try? await connection.close(code: .normalClosure)

@@ -108,5 +108,39 @@ extension AllTests {
             await client.shutdown()
             await server.shutdown()
         }
+
+        /// The README's upgrade hook: the README client's token gets in, a stranger gets 401.
+        @Test func upgradeHookLetsTheTokenInAndRefusesOthers() async throws {
+            let tokens: [String: String] = ["Bearer t0k3n": "ada"]   // your session store
+            let server = try LWSContext.builder()
+                .listen(host: "127.0.0.1", port: 0)  // adapted from README: .listen(host: "127.0.0.1", port: 8080)
+                .allowedOrigins(["https://app.example"])     // pages from other sites get 403
+                .maxConnectionsPerAddress(20)                // 429 past it
+                .onUpgrade { request in                      // runs before the 101; must not block
+                    guard let user = tokens[request.headers["authorization"] ?? ""] else {
+                        return .reject(status: 401, headers: [("WWW-Authenticate", "Bearer")])
+                    }
+                    return .accept(userState: user)
+                }
+                .onConnection { connection in
+                    try await connection.send(text: "hello \(connection.userState as? String ?? "?")")
+                }
+                .build()
+            let client = try LWSContext.builder().build()
+            let url = "ws://127.0.0.1:\(try #require(server.port))/"
+            // This package's client sends an Origin ("http://" + host unless told otherwise), as browsers do.
+            let connection = try await client.connect(
+                to: url, headers: ["Authorization": "Bearer t0k3n"], origin: "https://app.example")
+            var iterator = connection.messages.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("hello ada"))
+            await #expect(throws: LWSError.handshakeRejected(status: 401)) {
+                try await client.connect(to: url, origin: "https://app.example")
+            }
+            await #expect(throws: LWSError.handshakeRejected(status: 403)) {
+                try await client.connect(to: url, headers: ["Authorization": "Bearer t0k3n"], origin: "https://evil.example")
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
     }
 }
