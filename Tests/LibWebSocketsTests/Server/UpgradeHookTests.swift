@@ -179,5 +179,23 @@ extension AllTests {
             await client.shutdown()
             await server.shutdown()
         }
+
+        /// lws picks the first of the client's offered names that the server supports: the
+        /// client's preference, as `LWSConfiguration.subprotocols` documents.
+        @Test func subprotocolFollowsTheClientsPreference() async throws {
+            let server = try LWSContextBuilder.testServer().subprotocols(["chat", "superchat"])
+                .onConnection { connection in try await connection.send(text: connection.info.subprotocol ?? "none") }
+                .build()
+            let client = try LWSContextBuilder.testClient().build()
+            try await withTimeout(10) {
+                let superFirst = try await client.connect(to: server.url, subprotocols: ["superchat", "chat"])
+                #expect(try await superFirst.nextMessage() == .text("superchat"))
+                #expect(superFirst.info.subprotocol == "superchat")
+                let chatFirst = try await client.connect(to: server.url, subprotocols: ["unknown", "chat", "superchat"])
+                #expect(try await chatFirst.nextMessage() == .text("chat"))
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
     }
 }
