@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import LibWebSockets
+import Logging
 import Testing
 
 extension AllTests {
@@ -194,6 +198,31 @@ extension AllTests {
                 let chatFirst = try await client.connect(to: server.url, subprotocols: ["unknown", "chat", "superchat"])
                 #expect(try await chatFirst.nextMessage() == .text("chat"))
             }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
+        /// The hook runs on the service thread: one that takes long is logged at warning level
+        /// (and, with a thrown error, at error level), and the server still answers.
+        @Test func slowOrThrowingHookIsLogged() async throws {
+            struct Denied: Error {}
+            let handler = CapturingLogHandler()
+            let server = try LWSContextBuilder.testServer()
+                .logger(Logger(label: "hook-test") { _ in handler })
+                .onUpgrade { request in
+                    if request.path == "/throw" { throw Denied() }
+                    usleep(30_000)  // 30 ms of blocking: what a hook must not do
+                    return .accept
+                }
+                .echo().build()
+            let client = try LWSContextBuilder.testClient().build()
+            try await withTimeout(10) {
+                _ = try await client.connect(to: server.url)
+                await #expect(throws: LWSError.handshakeRejected(status: 500)) { try await client.connect(to: server.url + "throw") }
+            }
+            let lines = handler.captured
+            #expect(lines.contains { $0.0 == .warning && $0.1.contains("upgrade hook ran long") }, "\(lines)")
+            #expect(lines.contains { $0.0 == .error && $0.1.contains("upgrade hook threw") }, "\(lines)")
             await client.shutdown()
             await server.shutdown()
         }
