@@ -1,5 +1,6 @@
 # The two set-up commands of the README: `make run` and `make test`.
-# Each installs libwebsockets-dev, libssl-dev and pkg-config with apt-get when missing.
+# Each installs libwebsockets-dev, libssl-dev, pkg-config and openssl (the TLS tests make their
+# certificates with it) with apt-get when missing.
 
 SWIFT ?= swift
 ARGS ?=
@@ -7,12 +8,12 @@ ARGS ?=
 .PHONY: deps build run test test-plain test-tsan test-asan bench check-docs check-layers conformance
 
 deps:
-	@if ! pkg-config --exists libwebsockets 2>/dev/null; then \
+	@if ! pkg-config --exists libwebsockets 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing libwebsockets-dev libssl-dev pkg-config with apt-get"; \
+	    echo "Installing libwebsockets-dev libssl-dev pkg-config openssl with apt-get"; \
 	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	    $$SUDO apt-get update -qq && \
-	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libwebsockets-dev libssl-dev pkg-config; \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libwebsockets-dev libssl-dev pkg-config openssl; \
 	  else \
 	    echo "libwebsockets was not found by pkg-config, and there is no apt-get to install it."; \
 	    echo "Install libwebsockets-dev (4.1.x), libssl-dev and pkg-config, then run make again."; \

@@ -2,6 +2,7 @@
 #define SWIFT_LIBWEBSOCKETS_SHIM_H
 
 #include <libwebsockets.h>
+#include <openssl/pem.h>
 
 /* Only what Swift cannot import on its own: macros that expand to expressions, and a
  * non-variadic entry to lws's printf-style logger. */
@@ -14,5 +15,38 @@ static inline unsigned int lwsb_version_number(void) { return LWS_LIBRARY_VERSIO
 
 /** Logs one line through lws's own logger at the given LLL_* level. */
 static inline void lwsb_log(int level, const char *line) { _lws_log(level, "%s\n", line); }
+
+/** SSL_OP_* bits that refuse everything below TLS 1.2 (for ssl_options_set). */
+static inline long lwsb_ssl_options_tls12_minimum(void) {
+    return (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+}
+
+/** Loads a certificate chain and a private key (PEM files) into a throwaway SSL_CTX, as lws will,
+ * to report a bad configuration before the context starts. Returns 0 when both load and match,
+ * 1 when the chain does not load, 2 when the key does not load, 3 when they do not match, -1 when
+ * OpenSSL could not make a context. `why` receives OpenSSL's reason. */
+static inline int lwsb_check_certificate_and_key(const char *chain, const char *key, char *why, size_t why_len) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    int result = 0;
+    if (!ctx) return -1;
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(ctx, chain) != 1) {
+        result = 1;
+    } else {
+        BIO *bio = BIO_new_file(key, "r");
+        EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+        if (bio) BIO_free(bio);
+        if (!pkey) result = 2;
+        else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 || SSL_CTX_check_private_key(ctx) != 1) result = 3;
+        if (pkey) EVP_PKEY_free(pkey);
+    }
+    if (result && why && why_len) {
+        why[0] = '\0';
+        ERR_error_string_n(ERR_peek_last_error(), why, why_len);
+    }
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return result;
+}
 
 #endif

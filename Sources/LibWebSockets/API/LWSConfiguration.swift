@@ -7,6 +7,11 @@ import Logging
 public struct LWSConfiguration: Sendable {
     /// Where the server listens. `nil` (the default) makes a client-only context.
     public var listen: ListenAddress?
+    /// TLS for the listener, which then serves `wss://` only. Default `nil`: plain `ws://`.
+    public var tls: TLSServerConfiguration?
+    /// How client connections verify `wss://` servers. Default: the system's trust store, with
+    /// the hostname checked.
+    public var clientTLS: TLSClientConfiguration = .default
     /// WebSocket connections the context serves at once, accepted and outgoing together.
     /// Beyond it, new connections are refused at once. Default 1024.
     public var maxConnections: Int = 1024

@@ -34,6 +34,7 @@ public final class LWSContext: Sendable {
         authorize: (@Sendable (WebSocketConnection) async throws -> Bool)? = nil
     ) throws {
         try configuration.validate()
+        try ContextEngine.validateTLS(configuration)
         if handler != nil, !callbacks.isEmpty {
             throw LWSError.invalidConfiguration("set either an async handler or callbacks, not both")
         }
@@ -81,20 +82,19 @@ public final class LWSContext: Sendable {
     ///
     /// Host names are resolved off the service thread; the Host header keeps the name.
     /// - Parameters:
-    ///   - url: `ws://host[:port][/path]`.
+    ///   - url: `ws://host[:port][/path]` or `wss://…`, verified as ``LWSConfiguration/clientTLS`` says.
     ///   - headers: extra request headers.
     ///   - subprotocols: subprotocols to offer, in order of preference.
     ///   - origin: the Origin header, sent as given; defaults to "http://" + the Host header.
     /// - Returns: the open connection.
     /// - Throws: ``LWSError/connectionRefused``, ``LWSError/dnsFailure(_:)``,
     ///   ``LWSError/handshakeRejected(status:)``, ``LWSError/timeout``,
-    ///   ``LWSError/tooManyConnections``, ``LWSError/invalidURL(_:)``,
+    ///   ``LWSError/tooManyConnections``, ``LWSError/tlsFailed(_:)``, ``LWSError/invalidURL(_:)``,
     ///   ``LWSError/unsupportedScheme(_:)``, ``LWSError/contextShutDown``.
     public func connect(
         to url: String, headers: [String: String] = [:], subprotocols: [String] = [], origin: String? = nil
     ) async throws -> WebSocketConnection {
         let parsed = try WebSocketURL(url)
-        guard !parsed.isSecure else { throw LWSError.unsupportedScheme("wss (TLS is not supported yet)") }
         let address = try await AddressResolver.resolve(parsed.host)
         let promise = ConnectPromise()
         engine.submit(.connect(ClientConnectRequest(

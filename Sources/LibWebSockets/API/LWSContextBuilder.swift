@@ -27,6 +27,17 @@ public struct LWSContextBuilder: Sendable {
     public func listen(host: String? = "127.0.0.1", port: Int) -> Self {
         with { $0.configuration.listen = .init(host: host, port: port) }
     }
+    /// Serves `wss://` on the listener with this certificate chain and key (PEM files).
+    /// `build()` checks that both load and match, and throws ``LWSError/invalidConfiguration(_:)``
+    /// naming the file and OpenSSL's reason otherwise.
+    /// - Parameters:
+    ///   - certificateChainPath: the PEM chain, leaf first.
+    ///   - privateKeyPath: the PEM private key (RSA or EC).
+    public func tls(certificateChainPath: String, privateKeyPath: String) -> Self {
+        with { $0.configuration.tls = .init(certificateChainPath: certificateChainPath, privateKeyPath: privateKeyPath) }
+    }
+    /// - Parameter value: see ``LWSConfiguration/clientTLS``.
+    public func clientTLS(_ value: TLSClientConfiguration) -> Self { with { $0.configuration.clientTLS = value } }
     /// - Parameter value: see ``LWSConfiguration/maxConnections``.
     public func maxConnections(_ value: Int) -> Self { with { $0.configuration.maxConnections = value } }
     /// - Parameter value: see ``LWSConfiguration/fdBudget``.

@@ -23,6 +23,7 @@ public struct LWSError: Error, Sendable, Hashable, CustomStringConvertible {
         case tooManyConnections
         case connectFailed(String)
         case wouldDeadlock
+        case tlsFailed(String)
     }
 
     private let kind: Kind
@@ -52,7 +53,7 @@ public struct LWSError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func pingPayloadTooLong(_ bytes: Int) -> LWSError { LWSError(.pingPayloadTooLong(bytes)) }
     /// The URL could not be parsed as `ws://host[:port][/path]`.
     public static func invalidURL(_ url: String) -> LWSError { LWSError(.invalidURL(url)) }
-    /// The URL scheme is not `ws` (`wss` is not supported yet).
+    /// The URL scheme is neither `ws` nor `wss`.
     public static func unsupportedScheme(_ scheme: String) -> LWSError { LWSError(.unsupportedScheme(scheme)) }
     /// The peer refused the TCP connection.
     public static let connectionRefused = LWSError(.connectionRefused)
@@ -66,6 +67,9 @@ public struct LWSError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let tooManyConnections = LWSError(.tooManyConnections)
     /// The connect failed for another reason; the message is lws's.
     public static func connectFailed(_ message: String) -> LWSError { LWSError(.connectFailed(message)) }
+    /// The TLS handshake with a `wss://` server failed; the message is OpenSSL's reason as lws
+    /// reports it (for example a certificate that does not verify, or is for another host).
+    public static func tlsFailed(_ reason: String) -> LWSError { LWSError(.tlsFailed(reason)) }
     /// A blocking call was made on the context's own service thread, where it could never return.
     public static let wouldDeadlock = LWSError(.wouldDeadlock)
 
@@ -101,6 +105,7 @@ public struct LWSError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tooManyConnections: return "too many connections"
         case .connectFailed(let m): return "connect failed: \(m)"
         case .wouldDeadlock: return "blocking call made on the context's service thread"
+        case .tlsFailed(let m): return "TLS handshake failed: \(m)"
         }
     }
 }

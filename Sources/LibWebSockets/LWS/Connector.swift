@@ -16,6 +16,20 @@ extension ContextEngine {
             request.promise.fail(LWSError.tooManyConnections)
             return
         }
+        var tlsVhost: OpaquePointer?
+        if request.url.isSecure {
+            guard let vhost = clientTLSVhost() else {
+                request.promise.fail(LWSError.tlsFailed("lws could not set up client TLS; lws logs the cause"))
+                return
+            }
+            tlsVhost = vhost
+            if configuration.clientTLS.isInsecure {
+                logger.warning("wss connect with certificate checks weakened", metadata: [
+                    "host": "\(request.url.host)", "allowSelfSigned": "\(configuration.clientTLS.insecureAllowSelfSigned)",
+                    "skipHostnameCheck": "\(configuration.clientTLS.insecureSkipHostnameCheck)",
+                    "allowExpired": "\(configuration.clientTLS.insecureAllowExpired)"])
+            }
+        }
         let core = ConnectionCore(engine: self, limits: limits)
         core.local.value.handshake = ClientHandshake(
             promise: request.promise, headers: request.headers,
@@ -31,6 +45,10 @@ extension ContextEngine {
         info.opaque_user_data = box.toOpaque()
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
         info.ietf_version_or_minus_one = -1
+        if let tlsVhost {
+            info.vhost = tlsVhost
+            info.ssl_connection = TLSSetup.connectFlags(configuration.clientTLS)
+        }
         // lws copies these strings during the call.
         let origin = request.origin ?? "http://\(request.url.hostHeader)"
         let wsi = request.address.withCString { address in
@@ -82,6 +100,8 @@ extension ContextEngine {
         let error: LWSError
         if handshake.timedOut || message.lowercased().contains("timed out") || message.contains("timeout") {
             error = .timeout
+        } else if message.contains("SSL") || message.lowercased().contains("tls") || message.contains("certificate") {
+            error = .tlsFailed(message)
         } else if wsi == nil {
             error = .tooManyConnections
         } else if status > 0, status != 101 {

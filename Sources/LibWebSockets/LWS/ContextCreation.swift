@@ -17,6 +17,7 @@ extension ContextEngine {
         if let host = configuration.listen?.host, AddressResolver.isIPv4(host) {
             info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
         }
+        TLSSetup.apply(resources, to: &info)
         info.fd_limit_per_thread = UInt32(plan.fdLimitPerThread)
         info.count_threads = 1
         info.pt_serv_buf_size = UInt32(configuration.serviceBufferSize)

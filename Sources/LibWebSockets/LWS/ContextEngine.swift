@@ -36,6 +36,8 @@ final class ContextEngine: Sendable {
     struct Local {
         var lwsContext: OpaquePointer?
         var resources: ContextResources?
+        /// The vhost client `wss://` connections use, made on the first one.
+        var clientTLSVhost: OpaquePointer?
         var connections: [ObjectIdentifier: ConnectionCore] = [:]
         var shutdownDeadline: ContinuousClock.Instant?
         var lastRefusalLog: ContinuousClock.Instant?

@@ -21,6 +21,17 @@ final class ContextResources {
     let vhostName: UnsafeMutablePointer<CChar>
     let iface: UnsafeMutablePointer<CChar>?
     private var strings: [UnsafeMutablePointer<CChar>] = []
+    /// The TLS strings lws keeps pointers to: ALPN, the server's files, the client vhost's
+    /// name and trust roots.
+    private(set) var tls = TLSStrings()
+
+    struct TLSStrings {
+        var alpn: UnsafePointer<CChar>?
+        var certificateChain: UnsafePointer<CChar>?
+        var privateKey: UnsafePointer<CChar>?
+        var clientVhostName: UnsafePointer<CChar>?
+        var clientTrustRoots: UnsafePointer<CChar>?
+    }
 
     init(configuration: LWSConfiguration) {
         let names = [Self.defaultProtocolName] + configuration.subprotocols
@@ -43,6 +54,23 @@ final class ContextResources {
         policy.secs_since_valid_ping = UInt16(configuration.pingInterval.wholeSeconds)
         policy.secs_since_valid_hangup = UInt16(configuration.idleTimeout.wholeSeconds)
         retryPolicy.initialize(to: policy)
+        if let server = configuration.tls {
+            tls.alpn = keep("http/1.1")
+            tls.certificateChain = keep(server.certificateChainPath)
+            tls.privateKey = keep(server.privateKeyPath)
+        }
+        tls.clientVhostName = keep(Self.clientTLSVhostName)
+        tls.clientTrustRoots = keep(configuration.clientTLS.trustRootsPath ?? TLSSetup.systemTrustBundle)
+    }
+
+    /// The vhost that client `wss://` connections use, made on the first one.
+    static let clientTLSVhostName = "lws-swift-client-tls"
+
+    /// A C copy of `string` that lives as long as these resources.
+    private func keep(_ string: String) -> UnsafePointer<CChar> {
+        let copy = strdup(string)!
+        strings.append(copy)
+        return UnsafePointer(copy)
     }
 
     /// The name pointer of protocols[0], for client connections' `local_protocol_name`.

@@ -84,6 +84,7 @@ extension ContextEngine {
         local.value.destroying = true
         lws_context_destroy(context)  // delivers CLOSED and WSI_DESTROY for what is left
         local.value.lwsContext = nil
+        local.value.clientTLSVhost = nil
         local.value.resources = nil
         local.value.writeBuffer?.deallocate()
         local.value.writeBuffer = nil

@@ -1,0 +1,97 @@
+import CLibwebsockets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// TLS: checking the server's files, filling the TLS fields of lws's creation info, and the
+/// vhost that client `wss://` connections use. Service thread, except ``validate(_:)``.
+enum TLSSetup {
+    /// The system's CA bundle (Debian's `ca-certificates`). Handed to lws as the client's
+    /// `client_ssl_ca_filepath` when the user gives none: lws then adds it to OpenSSL's default
+    /// paths instead of loading `LWS_OPENSSL_CLIENT_CERTS`, which Debian's build sets to
+    /// "../share", a folder relative to the working directory that anyone could fill.
+    static let systemTrustBundle: String = {
+        let bundle = "/etc/ssl/certs/ca-certificates.crt"
+        return access(bundle, R_OK) == 0 ? bundle : "/dev/null"
+    }()
+
+    /// Checks the server's certificate chain and key as lws will load them, so that a bad file
+    /// is a typed error from `build()`, never a half-configured server.
+    /// - Throws: ``LWSError/invalidConfiguration(_:)`` naming the field and the reason.
+    static func validate(_ configuration: LWSConfiguration) throws {
+        if let trustRoots = configuration.clientTLS.trustRootsPath, access(trustRoots, R_OK) != 0 {
+            throw LWSError.invalidConfiguration("clientTLS.trustRootsPath \(trustRoots) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        guard let tls = configuration.tls else { return }
+        guard configuration.listen != nil else { throw LWSError.invalidConfiguration("tls needs listen(host:port:)") }
+        for (path, field) in [(tls.certificateChainPath, "certificateChainPath"), (tls.privateKeyPath, "privateKeyPath")]
+        where access(path, R_OK) != 0 {
+            throw LWSError.invalidConfiguration("tls.\(field) \(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        var why = [CChar](repeating: 0, count: 256)
+        let result = lwsb_check_certificate_and_key(tls.certificateChainPath, tls.privateKeyPath, &why, why.count)
+        let reason = why.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        switch result {
+        case 0: return
+        case 1: throw LWSError.invalidConfiguration("tls.certificateChainPath \(tls.certificateChainPath) is not a PEM certificate chain: \(reason)")
+        case 2: throw LWSError.invalidConfiguration("tls.privateKeyPath \(tls.privateKeyPath) is not a PEM private key: \(reason)")
+        case 3: throw LWSError.invalidConfiguration("tls.privateKeyPath does not match the certificate in tls.certificateChainPath: \(reason)")
+        default: throw LWSError.invalidConfiguration("tls: OpenSSL could not check the files: \(reason)")
+        }
+    }
+
+    /// The server's TLS fields: its files, `http/1.1` only in ALPN, TLS 1.2 at least.
+    static func apply(_ resources: ContextResources, to info: inout lws_context_creation_info) {
+        guard let chain = resources.tls.certificateChain else { return }
+        info.options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        info.ssl_cert_filepath = chain
+        info.ssl_private_key_filepath = resources.tls.privateKey
+        info.alpn = resources.tls.alpn
+        info.ssl_options_set = lwsb_ssl_options_tls12_minimum()
+        // The vhost gets a client TLS context too: keep it off the "../share" folder.
+        info.client_ssl_ca_filepath = resources.tls.clientTrustRoots
+        info.ssl_client_options_set = lwsb_ssl_options_tls12_minimum()
+    }
+
+    /// A vhost with no listener whose client TLS context verifies as ``TLSClientConfiguration``
+    /// says. Made on the first `wss://` connect, so contexts that never use TLS never set it up.
+    static func makeClientVhost(
+        context: OpaquePointer, resources: ContextResources, configuration: LWSConfiguration
+    ) -> OpaquePointer? {
+        var info = lws_context_creation_info()
+        info.port = CONTEXT_PORT_NO_LISTEN
+        info.protocols = UnsafePointer(resources.protocols)
+        info.vhost_name = resources.tls.clientVhostName
+        info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions)
+            | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        info.client_ssl_ca_filepath = resources.tls.clientTrustRoots
+        info.ssl_client_options_set = lwsb_ssl_options_tls12_minimum()
+        info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
+        info.timeout_secs = UInt32(configuration.handshakeTimeout.wholeSeconds)
+        info.connect_timeout_secs = UInt32(configuration.connectTimeout.wholeSeconds)
+        return lws_create_vhost(context, &info)
+    }
+
+    /// `lws_client_connect_info.ssl_connection` for a `wss://` connect.
+    static func connectFlags(_ client: TLSClientConfiguration) -> Int32 {
+        var flags = LCCSCF_USE_SSL.rawValue
+        if client.insecureAllowSelfSigned { flags |= LCCSCF_ALLOW_SELFSIGNED.rawValue }
+        if client.insecureSkipHostnameCheck { flags |= LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK.rawValue }
+        if client.insecureAllowExpired { flags |= LCCSCF_ALLOW_EXPIRED.rawValue }
+        return Int32(bitPattern: flags)
+    }
+}
+
+extension ContextEngine {
+    /// See ``TLSSetup/validate(_:)``.
+    static func validateTLS(_ configuration: LWSConfiguration) throws { try TLSSetup.validate(configuration) }
+
+    /// The client TLS vhost, made on first use.
+    func clientTLSVhost() -> OpaquePointer? {
+        if let vhost = local.value.clientTLSVhost { return vhost }
+        guard let context = local.value.lwsContext, let resources = local.value.resources else { return nil }
+        let vhost = TLSSetup.makeClientVhost(context: context, resources: resources, configuration: configuration)
+        local.value.clientTLSVhost = vhost
+        return vhost
+    }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import LibWebSockets
+import Testing
+
+extension AllTests {
+    /// wss:// between this package's client and server, with certificates made at test time.
+    @Suite struct TLSTests {
+        private func tlsServer(_ chain: String, _ key: String) throws -> LWSContext {
+            try LWSContextBuilder.testServer().tls(certificateChainPath: chain, privateKeyPath: key).echo().build()
+        }
+
+        private func client(_ tls: TLSClientConfiguration) throws -> LWSContext {
+            try LWSContextBuilder.testClient().clientTLS(tls).build()
+        }
+
+        private func echoes(_ client: LWSContext, _ url: String) async throws {
+            let connection = try await client.connect(to: url)
+            try await connection.send(text: "over tls")
+            #expect(try await connection.nextMessage() == .text("over tls"))
+            try await connection.close()
+        }
+
+        private func rejectsWithTLSError(_ client: LWSContext, _ url: String) async {
+            do {
+                _ = try await client.connect(to: url)
+                Issue.record("connected to \(url) although the certificate should not verify")
+            } catch let error as LWSError {
+                #expect(error.description.hasPrefix("TLS handshake failed"), "\(error)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+
+        @Test func wssEchoWithAPrivateCA() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            let client = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            try await withTimeout(15) {
+                try await echoes(client, "wss://localhost:\(server.port!)/")
+                try await echoes(client, "wss://127.0.0.1:\(server.port!)/")  // the IP is in the certificate too
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
+        @Test func unknownCAIsRejectedByDefault() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            let client = try client(.default)
+            try await withTimeout(15) { await rejectsWithTLSError(client, "wss://localhost:\(server.port!)/") }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
+        @Test func wrongHostIsRejectedUnlessTheCheckIsSkipped() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.otherHostChain, certs.otherHostKey)
+            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            var loose = TLSClientConfiguration(trustRootsPath: certs.caPath)
+            loose.insecureSkipHostnameCheck = true
+            let lenient = try client(loose)
+            try await withTimeout(15) {
+                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
+                try await echoes(lenient, "wss://localhost:\(server.port!)/")
+            }
+            await strict.shutdown()
+            await lenient.shutdown()
+            await server.shutdown()
+        }
+
+        @Test func selfSignedIsRejectedUnlessAllowed() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.selfSignedChain, certs.selfSignedKey)
+            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            var loose = TLSClientConfiguration()
+            loose.insecureAllowSelfSigned = true
+            let lenient = try client(loose)
+            try await withTimeout(15) {
+                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
+                try await echoes(lenient, "wss://localhost:\(server.port!)/")
+            }
+            await strict.shutdown()
+            await lenient.shutdown()
+            await server.shutdown()
+        }
+
+        @Test func plainClientOnTheTLSPortFailsAndOthersAreStillServed() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            let plain = try LWSContextBuilder.testClient().build()
+            let secure = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            try await withTimeout(15) {
+                await #expect(throws: LWSError.self) { try await plain.connect(to: "ws://127.0.0.1:\(server.port!)/") }
+                try await echoes(secure, "wss://localhost:\(server.port!)/")
+            }
+            let plainServer = try LWSContextBuilder.testServer().echo().build()
+            try await withTimeout(15) {
+                await rejectsWithTLSError(secure, "wss://localhost:\(plainServer.port!)/")  // TLS hello to a plain port
+                try await echoes(plain, plainServer.url)
+            }
+            await plain.shutdown()
+            await secure.shutdown()
+            await server.shutdown()
+            await plainServer.shutdown()
+        }
+
+        @Test func badFilesAreTypedConfigurationErrors() throws {
+            let certs = try TestCertificates()
+            func message(_ chain: String, _ key: String) -> String {
+                do {
+                    _ = try tlsServer(chain, key)
+                    return "built"
+                } catch let error as LWSError {
+                    return error.description
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(message(certs.folder + "/missing.pem", certs.localhostKey).contains("tls.certificateChainPath"))
+            #expect(message(certs.localhostChain, certs.folder + "/missing.key").contains("tls.privateKeyPath"))
+            #expect(message(certs.localhostKey, certs.localhostKey).contains("is not a PEM certificate chain"))
+            #expect(message(certs.localhostChain, certs.localhostChain).contains("is not a PEM private key"))
+            #expect(message(certs.localhostChain, certs.otherHostKey).contains("does not match"))
+            #expect(throws: LWSError.self) {
+                try LWSContextBuilder.testClient().clientTLS(TLSClientConfiguration(trustRootsPath: certs.folder + "/none.pem")).build()
+            }
+        }
+
+        /// Debian's lws would also trust a hashed CA folder at "../share", relative to the working
+        /// directory, when the client gives no CA file. This package always gives one, so a CA
+        /// placed there is not trusted. (The suite runs serially, so changing the working
+        /// directory for this test is safe.)
+        @Test func caFolderRelativeToTheWorkingDirectoryIsNotTrusted() async throws {
+            let certs = try TestCertificates()
+            let work = try certs.hashedCAFolderBesideWorkFolder()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            var previous = [CChar](repeating: 0, count: 4096)
+            #expect(getcwd(&previous, previous.count) != nil)
+            #expect(chdir(work) == 0)
+            defer { _ = previous.withUnsafeBufferPointer { chdir($0.baseAddress!) } }
+            let client = try client(.default)  // created here: lws sets up client TLS in this folder
+            try await withTimeout(15) { await rejectsWithTLSError(client, "wss://localhost:\(server.port!)/") }
+            await client.shutdown()
+            await server.shutdown()
+        }
+    }
+}
