@@ -70,6 +70,22 @@ extension AllTests {
             await server.shutdown()
         }
 
+        @Test func expiredIsRejectedUnlessAllowed() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.expiredChain, certs.expiredKey)
+            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            var loose = TLSClientConfiguration(trustRootsPath: certs.caPath)
+            loose.insecureAllowExpired = true
+            let lenient = try client(loose)
+            try await withTimeout(15) {
+                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
+                try await echoes(lenient, "wss://localhost:\(server.port!)/")
+            }
+            await strict.shutdown()
+            await lenient.shutdown()
+            await server.shutdown()
+        }
+
         @Test func selfSignedIsRejectedUnlessAllowed() async throws {
             let certs = try TestCertificates()
             let server = try tlsServer(certs.selfSignedChain, certs.selfSignedKey)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Certificates made at test time with the openssl CLI, in a fresh temporary folder: a CA, a
-/// leaf for localhost and 127.0.0.1 signed by it, a leaf for another host signed by it, and a
-/// self-signed leaf for localhost. Nothing is committed; the folder is removed on `deinit`.
+/// leaf for localhost and 127.0.0.1 signed by it, a leaf for another host and an expired leaf
+/// signed by it, and a self-signed leaf for localhost. Nothing is committed; the folder is removed on `deinit`.
 final class TestCertificates: Sendable {
     let folder: String
 
@@ -11,6 +11,8 @@ final class TestCertificates: Sendable {
     var localhostKey: String { folder + "/localhost.key" }
     var otherHostChain: String { folder + "/other.pem" }
     var otherHostKey: String { folder + "/other.key" }
+    var expiredChain: String { folder + "/expired.pem" }
+    var expiredKey: String { folder + "/expired.key" }
     var selfSignedChain: String { folder + "/self.pem" }
     var selfSignedKey: String { folder + "/self.key" }
 
@@ -28,6 +30,7 @@ final class TestCertificates: Sendable {
                  "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
         try leaf("localhost", san: "DNS:localhost,IP:127.0.0.1")
         try leaf("other", san: "DNS:other.example")
+        try leaf("expired", san: "DNS:localhost,IP:127.0.0.1", days: -1)  // expired yesterday
         try run(["req", "-x509"] + ec + ["-keyout", "self.key", "-out", "self.pem", "-days", "2", "-subj", "/CN=localhost",
                  "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
     }
@@ -45,13 +48,13 @@ final class TestCertificates: Sendable {
         return folder + "/work"
     }
 
-    private func leaf(_ name: String, san: String) throws {
+    private func leaf(_ name: String, san: String, days: Int = 2) throws {
         try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
         try "subjectAltName=\(san)\nextendedKeyUsage=serverAuth\n".write(
             toFile: folder + "/\(name).ext", atomically: true, encoding: .utf8)
         try run(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext"])
+                 "-out", "\(name).pem", "-days", "\(days)", "-extfile", "\(name).ext"])
     }
 
     private func run(_ arguments: [String]) throws {
