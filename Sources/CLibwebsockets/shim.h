@@ -16,6 +16,11 @@ static inline unsigned int lwsb_version_number(void) { return LWS_LIBRARY_VERSIO
 /** Logs one line through lws's own logger at the given LLL_* level. */
 static inline void lwsb_log(int level, const char *line) { _lws_log(level, "%s\n", line); }
 
+/** LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT, a two-bit macro Swift cannot import. */
+static inline uint64_t lwsb_option_require_valid_client_cert(void) {
+    return (uint64_t)LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+}
+
 /** SSL_OP_* bits that refuse everything below TLS 1.2 (for ssl_options_set). */
 static inline long lwsb_ssl_options_tls12_minimum(void) {
     return (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);

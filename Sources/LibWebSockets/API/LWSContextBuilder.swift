@@ -33,8 +33,14 @@ public struct LWSContextBuilder: Sendable {
     /// - Parameters:
     ///   - certificateChainPath: the PEM chain, leaf first.
     ///   - privateKeyPath: the PEM private key (RSA or EC).
-    public func tls(certificateChainPath: String, privateKeyPath: String) -> Self {
-        with { $0.configuration.tls = .init(certificateChainPath: certificateChainPath, privateKeyPath: privateKeyPath) }
+    ///   - clientCertificateTrustRootsPath: for mutual TLS, the CAs client certificates must
+    ///     chain to; see ``TLSServerConfiguration/clientCertificateTrustRootsPath``.
+    public func tls(certificateChainPath: String, privateKeyPath: String, clientCertificateTrustRootsPath: String? = nil) -> Self {
+        with {
+            $0.configuration.tls = .init(
+                certificateChainPath: certificateChainPath, privateKeyPath: privateKeyPath,
+                clientCertificateTrustRootsPath: clientCertificateTrustRootsPath)
+        }
     }
     /// - Parameter value: see ``LWSConfiguration/clientTLS``.
     public func clientTLS(_ value: TLSClientConfiguration) -> Self { with { $0.configuration.clientTLS = value } }

@@ -8,6 +8,10 @@
 public struct TLSClientConfiguration: Sendable, Hashable {
     /// A PEM file of extra trust roots (for example a private CA), trusted besides the system's.
     public var trustRootsPath: String?
+    /// A PEM certificate chain to present to servers that ask for one (mutual TLS).
+    public var certificateChainPath: String?
+    /// The PEM private key of ``certificateChainPath``.
+    public var privateKeyPath: String?
     /// Accept a certificate that signs itself. Insecure: anyone can make one.
     public var insecureAllowSelfSigned = false
     /// Accept a certificate for another host name. Insecure: any certificate from a trusted CA

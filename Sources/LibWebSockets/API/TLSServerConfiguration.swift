@@ -8,12 +8,20 @@ public struct TLSServerConfiguration: Sendable, Hashable {
     public var certificateChainPath: String
     /// A PEM file with the private key (RSA or EC) that matches the certificate.
     public var privateKeyPath: String
+    /// Mutual TLS: a PEM file of the CAs that client certificates must chain to. When set, a
+    /// client without a valid certificate from one of them cannot connect, and the connection
+    /// shows the certificate's common name (``WebSocketConnection/Info/clientCertificateCommonName``).
+    /// Default `nil`: clients are not asked for a certificate.
+    public var clientCertificateTrustRootsPath: String?
 
     /// - Parameters:
     ///   - certificateChainPath: the PEM chain, leaf first.
     ///   - privateKeyPath: the PEM private key.
-    public init(certificateChainPath: String, privateKeyPath: String) {
+    ///   - clientCertificateTrustRootsPath: for mutual TLS, the CAs client certificates must
+    ///     chain to; `nil` asks clients for none.
+    public init(certificateChainPath: String, privateKeyPath: String, clientCertificateTrustRootsPath: String? = nil) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
+        self.clientCertificateTrustRootsPath = clientCertificateTrustRootsPath
     }
 }

@@ -19,6 +19,9 @@ public final class WebSocketConnection: Sendable {
         public let subprotocol: String?
         /// Whether this side opened the connection.
         public let isClient: Bool
+        /// The common name of the client's certificate, on a server with mutual TLS
+        /// (``TLSServerConfiguration/clientCertificateTrustRootsPath``); otherwise `nil`.
+        public var clientCertificateCommonName: String? = nil
     }
 
     let core: ConnectionCore

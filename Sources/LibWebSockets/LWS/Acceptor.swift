@@ -10,7 +10,10 @@ extension ContextEngine {
         attachBox(core, to: wsi)
         core.opened(wsi: wsi)
         register(core)
-        let info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
+        var info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
+        if configuration.tls?.clientCertificateTrustRootsPath != nil {
+            info.clientCertificateCommonName = TLSSetup.peerCommonName(of: wsi)
+        }
         if upgradePolicy.maxConnectionsPerAddress != nil {
             local.value.openPerAddress[info.remoteAddress, default: 0] += 1
             local.value.addressOfConnection[ObjectIdentifier(core)] = info.remoteAddress

@@ -21,6 +21,8 @@ extension ContextEngine {
             return 0  // nonzero would close lws's wake pipe for good
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi: wsi)
+        case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+            return TLSSetup.clientCertificateVerdict(preverifyOK: length)
         case LWS_CALLBACK_ADD_HEADERS:
             return addUpgradeHeaders(wsi: wsi, args: input)
         case LWS_CALLBACK_ESTABLISHED:

@@ -31,6 +31,9 @@ final class ContextResources {
         var privateKey: UnsafePointer<CChar>?
         var clientVhostName: UnsafePointer<CChar>?
         var clientTrustRoots: UnsafePointer<CChar>?
+        var clientCertificateTrustRoots: UnsafePointer<CChar>?
+        var clientCertificateChain: UnsafePointer<CChar>?
+        var clientPrivateKey: UnsafePointer<CChar>?
     }
 
     init(configuration: LWSConfiguration) {
@@ -58,7 +61,10 @@ final class ContextResources {
             tls.alpn = keep("http/1.1")
             tls.certificateChain = keep(server.certificateChainPath)
             tls.privateKey = keep(server.privateKeyPath)
+            tls.clientCertificateTrustRoots = server.clientCertificateTrustRootsPath.map(keep)
         }
+        tls.clientCertificateChain = configuration.clientTLS.certificateChainPath.map(keep)
+        tls.clientPrivateKey = configuration.clientTLS.privateKeyPath.map(keep)
         tls.clientVhostName = keep(Self.clientTLSVhostName)
         tls.clientTrustRoots = keep(configuration.clientTLS.trustRootsPath ?? TLSSetup.systemTrustBundle)
     }

@@ -19,11 +19,20 @@ enum TLSSetup {
     /// is a typed error from `build()`, never a half-configured server.
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` naming the field and the reason.
     static func validate(_ configuration: LWSConfiguration) throws {
-        if let trustRoots = configuration.clientTLS.trustRootsPath, access(trustRoots, R_OK) != 0 {
-            throw LWSError.invalidConfiguration("clientTLS.trustRootsPath \(trustRoots) cannot be read: \(String(cString: strerror(errno)))")
+        let client = configuration.clientTLS
+        for (path, field) in [(client.trustRootsPath, "trustRootsPath"), (client.certificateChainPath, "certificateChainPath"),
+                              (client.privateKeyPath, "privateKeyPath")] {
+            guard let path, access(path, R_OK) != 0 else { continue }
+            throw LWSError.invalidConfiguration("clientTLS.\(field) \(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        guard (client.certificateChainPath == nil) == (client.privateKeyPath == nil) else {
+            throw LWSError.invalidConfiguration("clientTLS.certificateChainPath and clientTLS.privateKeyPath go together")
         }
         guard let tls = configuration.tls else { return }
         guard configuration.listen != nil else { throw LWSError.invalidConfiguration("tls needs listen(host:port:)") }
+        if let roots = tls.clientCertificateTrustRootsPath, access(roots, R_OK) != 0 {
+            throw LWSError.invalidConfiguration("tls.clientCertificateTrustRootsPath \(roots) cannot be read: \(String(cString: strerror(errno)))")
+        }
         for (path, field) in [(tls.certificateChainPath, "certificateChainPath"), (tls.privateKeyPath, "privateKeyPath")]
         where access(path, R_OK) != 0 {
             throw LWSError.invalidConfiguration("tls.\(field) \(path) cannot be read: \(String(cString: strerror(errno)))")
@@ -48,6 +57,12 @@ enum TLSSetup {
         info.ssl_private_key_filepath = resources.tls.privateKey
         info.alpn = resources.tls.alpn
         info.ssl_options_set = lwsb_ssl_options_tls12_minimum()
+        if let clientRoots = resources.tls.clientCertificateTrustRoots {
+            // Mutual TLS. lws 4.1.6 lets our PERFORM_CLIENT_CERT_VERIFICATION callback overrule
+            // OpenSSL's verdict; the router returns OpenSSL's (see `clientCertificateVerdict`).
+            info.options |= lwsb_option_require_valid_client_cert()
+            info.ssl_ca_filepath = clientRoots
+        }
         // The vhost gets a client TLS context too: keep it off the "../share" folder.
         info.client_ssl_ca_filepath = resources.tls.clientTrustRoots
         info.ssl_client_options_set = lwsb_ssl_options_tls12_minimum()
@@ -65,6 +80,8 @@ enum TLSSetup {
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions)
             | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
         info.client_ssl_ca_filepath = resources.tls.clientTrustRoots
+        info.client_ssl_cert_filepath = resources.tls.clientCertificateChain
+        info.client_ssl_private_key_filepath = resources.tls.clientPrivateKey
         info.ssl_client_options_set = lwsb_ssl_options_tls12_minimum()
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
         info.timeout_secs = UInt32(configuration.handshakeTimeout.wholeSeconds)
@@ -79,6 +96,21 @@ enum TLSSetup {
         if client.insecureSkipHostnameCheck { flags |= LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK.rawValue }
         if client.insecureAllowExpired { flags |= LCCSCF_ALLOW_EXPIRED.rawValue }
         return Int32(bitPattern: flags)
+    }
+}
+
+extension TLSSetup {
+    /// `OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION`: lws 4.1.6 returns `!callback(...)` to
+    /// OpenSSL, so returning 0 would accept any client certificate, valid or not (which is what
+    /// `lws_callback_http_dummy` does). `preverifyOK` is OpenSSL's own verdict: keep it.
+    static func clientCertificateVerdict(preverifyOK: Int) -> Int32 { preverifyOK != 0 ? 0 : 1 }
+
+    /// The common name of the peer's certificate, if it presented one.
+    static func peerCommonName(of wsi: OpaquePointer) -> String? {
+        var results = lws_tls_cert_info_results()
+        let capacity = MemoryLayout.size(ofValue: results.ns.name)
+        guard lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &results, capacity) == 0 else { return nil }
+        return withUnsafeBytes(of: &results.ns.name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
     }
 }
 

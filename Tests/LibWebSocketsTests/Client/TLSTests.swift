@@ -161,5 +161,40 @@ extension AllTests {
             await client.shutdown()
             await server.shutdown()
         }
+
+        /// Mutual TLS: only clients with a certificate from the configured CA get in, and the
+        /// connection shows its common name. (lws 4.1.6 would accept any client certificate if
+        /// its verification callback returned 0, as lws_callback_http_dummy does: the
+        /// self-signed case checks that OpenSSL's verdict stands.)
+        @Test func mutualTLSRequiresAClientCertificateFromTheCA() async throws {
+            let certs = try TestCertificates()
+            let names = Locked<[String?]>([])
+            let server = try LWSContextBuilder.testServer()
+                .tls(certificateChainPath: certs.localhostChain, privateKeyPath: certs.localhostKey,
+                     clientCertificateTrustRootsPath: certs.caPath)
+                .onConnection { connection in
+                    names.withLock { $0.append(connection.info.clientCertificateCommonName) }
+                    for try await message in connection.messages { try await connection.send(message) }
+                }.build()
+            var withCertificate = TLSClientConfiguration(trustRootsPath: certs.caPath)
+            withCertificate.certificateChainPath = certs.clientChain
+            withCertificate.privateKeyPath = certs.clientKey
+            var withSelfSigned = TLSClientConfiguration(trustRootsPath: certs.caPath)
+            withSelfSigned.certificateChainPath = certs.selfSignedChain
+            withSelfSigned.privateKeyPath = certs.selfSignedKey
+            let good = try client(withCertificate)
+            let none = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            let forged = try client(withSelfSigned)
+            let url = "wss://localhost:\(server.port!)/"
+            try await withTimeout(15) {
+                try await echoes(good, url)
+                await #expect(throws: LWSError.self) { try await none.connect(to: url) }
+                await #expect(throws: LWSError.self) { try await forged.connect(to: url) }
+                try await echoes(good, url)  // still serving
+            }
+            #expect(names.withLock { $0 } == ["client", "client"])
+            #expect(server.stats.totalConnections == 2)
+            for context in [good, none, forged, server] { await context.shutdown() }
+        }
     }
 }

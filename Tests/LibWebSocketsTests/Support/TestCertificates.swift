@@ -2,7 +2,8 @@ import Foundation
 
 /// Certificates made at test time with the openssl CLI, in a fresh temporary folder: a CA, a
 /// leaf for localhost and 127.0.0.1 signed by it, a leaf for another host and an expired leaf
-/// signed by it, and a self-signed leaf for localhost. Nothing is committed; the folder is removed on `deinit`.
+/// signed by it, a client certificate (CN "client") signed by it, and a self-signed leaf for
+/// localhost. Nothing is committed; the folder is removed on `deinit`.
 final class TestCertificates: Sendable {
     let folder: String
 
@@ -13,6 +14,8 @@ final class TestCertificates: Sendable {
     var otherHostKey: String { folder + "/other.key" }
     var expiredChain: String { folder + "/expired.pem" }
     var expiredKey: String { folder + "/expired.key" }
+    var clientChain: String { folder + "/client.pem" }
+    var clientKey: String { folder + "/client.key" }
     var selfSignedChain: String { folder + "/self.pem" }
     var selfSignedKey: String { folder + "/self.key" }
 
@@ -31,6 +34,7 @@ final class TestCertificates: Sendable {
         try leaf("localhost", san: "DNS:localhost,IP:127.0.0.1")
         try leaf("other", san: "DNS:other.example")
         try leaf("expired", san: "DNS:localhost,IP:127.0.0.1", days: -1)  // expired yesterday
+        try leaf("client", san: "DNS:client.example", usage: "clientAuth")
         try run(["req", "-x509"] + ec + ["-keyout", "self.key", "-out", "self.pem", "-days", "2", "-subj", "/CN=localhost",
                  "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
     }
@@ -48,10 +52,10 @@ final class TestCertificates: Sendable {
         return folder + "/work"
     }
 
-    private func leaf(_ name: String, san: String, days: Int = 2) throws {
+    private func leaf(_ name: String, san: String, days: Int = 2, usage: String = "serverAuth") throws {
         try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
-        try "subjectAltName=\(san)\nextendedKeyUsage=serverAuth\n".write(
+        try "subjectAltName=\(san)\nextendedKeyUsage=\(usage)\n".write(
             toFile: folder + "/\(name).ext", atomically: true, encoding: .utf8)
         try run(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                  "-out", "\(name).pem", "-days", "\(days)", "-extfile", "\(name).ext"])
