@@ -102,6 +102,19 @@ public final class LWSContext: Sendable {
         return try await promise.value()
     }
 
+    /// Loads the listener's certificate chain and key again from the same files, for renewals
+    /// without a restart. Connections accepted afterwards get the new certificate; open ones
+    /// keep theirs. The files are checked first, as `build()` checks them.
+    /// - Throws: ``LWSError/invalidConfiguration(_:)`` when there is no TLS listener or the new
+    ///   files do not load or match (the old certificate then stays), ``LWSError/contextShutDown``.
+    public func reloadCertificates() async throws {
+        guard engine.configuration.tls != nil else { throw LWSError.invalidConfiguration("reloadCertificates needs tls(...)") }
+        try ContextEngine.validateTLS(engine.configuration)
+        let promise = ServicePromise<Void>()
+        engine.submit(.reloadCertificates(promise))
+        try await promise.value()
+    }
+
     /// Closes every connection with 1001, waits up to `shutdownGracePeriod` for the close
     /// handshakes, then destroys the lws context. Idempotent; returns once it is destroyed.
     public func shutdown() async {

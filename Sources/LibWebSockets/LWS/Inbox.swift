@@ -60,7 +60,11 @@ extension ContextEngine {
 
     /// A command that arrived after the context was destroyed.
     func reject(_ command: ServiceCommand) {
-        if case .connect(let request) = command { request.promise.fail(.contextShutDown) }
+        switch command {
+        case .connect(let request): request.promise.fail(.contextShutDown)
+        case .reloadCertificates(let promise): promise.fail(.contextShutDown)
+        default: break
+        }
     }
 
     private func execute(_ command: ServiceCommand) {
@@ -77,6 +81,8 @@ extension ContextEngine {
             connectDeadlinePassed(core)
         case .shutdown(let deadline):
             beginShutdown(deadline: deadline)
+        case .reloadCertificates(let promise):
+            reloadCertificates(promise)
         case .tick:
             break
         }

@@ -118,6 +118,17 @@ extension ContextEngine {
     /// See ``TLSSetup/validate(_:)``.
     static func validateTLS(_ configuration: LWSConfiguration) throws { try TLSSetup.validate(configuration) }
 
+    /// Loads the listener's certificate chain and key again from their files
+    /// (`lws_tls_cert_updated`): connections accepted from now on get the new certificate,
+    /// open ones keep theirs. The caller checked the files first.
+    func reloadCertificates(_ promise: ServicePromise<Void>) {
+        guard let context = local.value.lwsContext, let tls = configuration.tls else {
+            return promise.fail(.contextShutDown)
+        }
+        lws_tls_cert_updated(context, tls.certificateChainPath, tls.privateKeyPath, nil, 0, nil, 0)
+        promise.succeed(())
+    }
+
     /// The client TLS vhost, made on first use.
     func clientTLSVhost() -> OpaquePointer? {
         if let vhost = local.value.clientTLSVhost { return vhost }

@@ -12,6 +12,8 @@ enum ServiceCommand {
     case connectDeadline(ConnectionCore)
     /// Close every connection with 1001 and stop at the deadline.
     case shutdown(deadline: ContinuousClock.Instant)
+    /// Load the listener's certificate chain and key again from their files.
+    case reloadCertificates(ServicePromise<Void>)
     /// Re-check the shutdown deadline.
     case tick
 }

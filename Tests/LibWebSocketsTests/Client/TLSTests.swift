@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 @testable import LibWebSockets
 import Testing
 
@@ -195,6 +196,56 @@ extension AllTests {
             #expect(names.withLock { $0 } == ["client", "client"])
             #expect(server.stats.totalConnections == 2)
             for context in [good, none, forged, server] { await context.shutdown() }
+        }
+
+        /// A renewed certificate, written over the same files, is served to the next connection
+        /// after `reloadCertificates()`, without a restart; a bad file is refused and the old
+        /// certificate stays.
+        @Test func reloadedCertificateIsSeenByTheNextConnection() async throws {
+            let old = try TestCertificates()
+            let renewed = try TestCertificates()  // another CA
+            let chain = old.folder + "/served.pem", key = old.folder + "/served.key"
+            let files = FileManager.default
+            try files.copyItem(atPath: old.localhostChain, toPath: chain)
+            try files.copyItem(atPath: old.localhostKey, toPath: key)
+            let server = try tlsServer(chain, key)
+            let trustsOld = try client(TLSClientConfiguration(trustRootsPath: old.caPath))
+            let trustsNew = try client(TLSClientConfiguration(trustRootsPath: renewed.caPath))
+            let url = "wss://localhost:\(server.port!)/"
+            try await withTimeout(15) {
+                try await echoes(trustsOld, url)
+                await rejectsWithTLSError(trustsNew, url)
+                // A broken renewal is refused before lws sees it.
+                try "not a certificate".write(toFile: chain, atomically: true, encoding: .utf8)
+                await #expect(throws: LWSError.self) { try await server.reloadCertificates() }
+                try await echoes(trustsOld, url)
+                // The real renewal.
+                try files.removeItem(atPath: chain)
+                try files.removeItem(atPath: key)
+                try files.copyItem(atPath: renewed.localhostChain, toPath: chain)
+                try files.copyItem(atPath: renewed.localhostKey, toPath: key)
+                try await server.reloadCertificates()
+                try await echoes(trustsNew, url)
+                await rejectsWithTLSError(trustsOld, url)
+            }
+            for context in [trustsOld, trustsNew, server] { await context.shutdown() }
+        }
+
+        /// The listener offers only http/1.1 in ALPN (lws 4.1.6 would offer h2, and WebSocket
+        /// over h2 in 4.1.6 breaks in Firefox) and refuses TLS below 1.2. Checked with the
+        /// openssl CLI as an independent client.
+        @Test func listenerSpeaksHTTP11OnlyAndTLS12AtLeast() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            let port = server.port!
+            let alpn = try certs.sClient(port: port, ["-alpn", "h2,http/1.1"])
+            #expect(alpn.contains("ALPN protocol: http/1.1"), "\(alpn)")
+            #expect(alpn.contains("Verify return code: 0 (ok)"), "\(alpn)")
+            let old = try certs.sClient(port: port, ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+            #expect(old.contains("alert protocol version") && old.contains("Cipher is (NONE)"), "\(old)")
+            let modern = try certs.sClient(port: port, ["-tls1_2"])
+            #expect(modern.contains("Protocol  : TLSv1.2"), "\(modern)")
+            await server.shutdown()
         }
     }
 }

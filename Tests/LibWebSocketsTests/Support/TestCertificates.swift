@@ -61,6 +61,22 @@ final class TestCertificates: Sendable {
                  "-out", "\(name).pem", "-days", "\(days)", "-extfile", "\(name).ext"])
     }
 
+    /// Runs `openssl s_client` against 127.0.0.1:`port` with `arguments` and returns what it
+    /// printed (it exits after the handshake: its input is empty).
+    func sClient(port: Int, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", caPath] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output
+    }
+
     private func run(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
