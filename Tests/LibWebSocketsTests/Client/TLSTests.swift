@@ -55,52 +55,39 @@ extension AllTests {
             await server.shutdown()
         }
 
+        /// A server with `chain`/`key`: a client that trusts `strict` is refused with the typed
+        /// error, and one whose configuration `loosen` weakens gets through.
+        private func refusedUnless(
+            chain: String, key: String, strict: TLSClientConfiguration, loosen: (inout TLSClientConfiguration) -> Void
+        ) async throws {
+            let server = try tlsServer(chain, key)
+            var loose = strict
+            loosen(&loose)
+            let strictClient = try client(strict)
+            let lenientClient = try client(loose)
+            try await withTimeout(15) {
+                await rejectsWithTLSError(strictClient, "wss://localhost:\(server.port!)/")
+                try await echoes(lenientClient, "wss://localhost:\(server.port!)/")
+            }
+            for context in [strictClient, lenientClient, server] { await context.shutdown() }
+        }
+
         @Test func wrongHostIsRejectedUnlessTheCheckIsSkipped() async throws {
             let certs = try TestCertificates()
-            let server = try tlsServer(certs.otherHostChain, certs.otherHostKey)
-            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
-            var loose = TLSClientConfiguration(trustRootsPath: certs.caPath)
-            loose.insecureSkipHostnameCheck = true
-            let lenient = try client(loose)
-            try await withTimeout(15) {
-                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
-                try await echoes(lenient, "wss://localhost:\(server.port!)/")
-            }
-            await strict.shutdown()
-            await lenient.shutdown()
-            await server.shutdown()
+            try await refusedUnless(chain: certs.otherHostChain, key: certs.otherHostKey,
+                                    strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureSkipHostnameCheck = true }
         }
 
         @Test func expiredIsRejectedUnlessAllowed() async throws {
             let certs = try TestCertificates()
-            let server = try tlsServer(certs.expiredChain, certs.expiredKey)
-            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
-            var loose = TLSClientConfiguration(trustRootsPath: certs.caPath)
-            loose.insecureAllowExpired = true
-            let lenient = try client(loose)
-            try await withTimeout(15) {
-                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
-                try await echoes(lenient, "wss://localhost:\(server.port!)/")
-            }
-            await strict.shutdown()
-            await lenient.shutdown()
-            await server.shutdown()
+            try await refusedUnless(chain: certs.expiredChain, key: certs.expiredKey,
+                                    strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureAllowExpired = true }
         }
 
         @Test func selfSignedIsRejectedUnlessAllowed() async throws {
             let certs = try TestCertificates()
-            let server = try tlsServer(certs.selfSignedChain, certs.selfSignedKey)
-            let strict = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
-            var loose = TLSClientConfiguration()
-            loose.insecureAllowSelfSigned = true
-            let lenient = try client(loose)
-            try await withTimeout(15) {
-                await rejectsWithTLSError(strict, "wss://localhost:\(server.port!)/")
-                try await echoes(lenient, "wss://localhost:\(server.port!)/")
-            }
-            await strict.shutdown()
-            await lenient.shutdown()
-            await server.shutdown()
+            try await refusedUnless(chain: certs.selfSignedChain, key: certs.selfSignedKey,
+                                    strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureAllowSelfSigned = true }
         }
 
         @Test func plainClientOnTheTLSPortFailsAndOthersAreStillServed() async throws {
