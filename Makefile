@@ -5,7 +5,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs check-layers conformance
+.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs check-layers conformance certs
 
 deps:
 	@if ! pkg-config --exists libwebsockets 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
@@ -49,6 +49,17 @@ test-tsan: deps
 test-asan: deps
 	ASAN_OPTIONS=fast_unwind_on_malloc=0:malloc_context_size=6 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
 	  $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+# A local CA and a certificate for localhost and 127.0.0.1, for trying wss:// by hand. Made here,
+# never committed (.build-certs/ is git-ignored); the tests make their own.
+certs:
+	@mkdir -p .build-certs && cd .build-certs && \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 30 \
+	  -subj "/CN=swift-libwebsockets local CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null && \
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout localhost.key -out localhost.csr -subj /CN=localhost 2>/dev/null && \
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > localhost.ext && \
+	openssl x509 -req -in localhost.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out localhost.pem -days 30 -extfile localhost.ext 2>/dev/null && \
+	echo "made .build-certs/ca.pem (trust it with --ca-file) and .build-certs/localhost.pem + localhost.key (valid 30 days)"
 
 bench: deps
 	./Benchmarks/run.sh

@@ -30,6 +30,12 @@ struct Client: AsyncParsableCommand {
     @Option(help: "Subprotocol to offer (repeatable).")
     var subprotocol: [String] = []
 
+    @Option(help: "For wss://: a PEM file of extra trust roots (a private CA), besides the system's.")
+    var caFile: String?
+
+    @Flag(help: "For wss://: accept a self-signed server certificate. Insecure.")
+    var insecureAllowSelfSigned = false
+
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         guard interactive || !messages.isEmpty else { throw ValidationError("give --send TEXT or --interactive") }
@@ -38,7 +44,9 @@ struct Client: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "lws-client")
         logger.logLevel = .warning
-        let context = try LWSContext.builder().lwsLogLevels([.error]).logger(logger).build()
+        var tls = TLSClientConfiguration(trustRootsPath: caFile)
+        tls.insecureAllowSelfSigned = insecureAllowSelfSigned
+        let context = try LWSContext.builder().lwsLogLevels([.error]).logger(logger).clientTLS(tls).build()
         let connection = try await context.connect(to: url, subprotocols: subprotocol)
         if interactive {
             try await runInteractive(connection)

@@ -36,6 +36,12 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Serve wss:// with this PEM certificate chain (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Handler style: async (a task per connection pulling messages) or closures.")
     var style: HandlerStyle = .async
 
@@ -48,7 +54,7 @@ struct EchoServer: AsyncParsableCommand {
         logger.logLevel = logLevel
         LWSLogBridge.setLogger(logger)
 
-        let builder = LWSContext.builder()
+        var builder = LWSContext.builder()
             .listen(host: host, port: port)
             .maxConnections(maxConnections)
             .maxMessageSize(maxMessageSize)
@@ -56,6 +62,11 @@ struct EchoServer: AsyncParsableCommand {
             .fdBudget(fdBudget > 0 ? .fixed(fdBudget) : .automatic)
             .subprotocols(subprotocol)
             .logger(logger)
+        if let tlsCert, let tlsKey {
+            builder = builder.tls(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
+        } else if tlsCert != nil || tlsKey != nil {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         let context: LWSContext
         switch style {
         case .async:
@@ -70,7 +81,7 @@ struct EchoServer: AsyncParsableCommand {
                 .onBinary { connection, bytes in try? await connection.send(binary: bytes) }
                 .build()
         }
-        print("listening on ws://\(host):\(context.port ?? port)")
+        print("listening on \(tlsCert == nil ? "ws" : "wss")://\(host):\(context.port ?? port)")
         fflush(nil)
 
         let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in

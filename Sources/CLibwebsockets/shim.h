@@ -21,6 +21,14 @@ static inline uint64_t lwsb_option_require_valid_client_cert(void) {
     return (uint64_t)LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 }
 
+/** OpenSSL's reason for the verification error in an X509_STORE_CTX (the `user` argument of
+ * LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION), with the depth it happened at. */
+static inline const char *lwsb_x509_verify_error(void *store_ctx, int *depth) {
+    X509_STORE_CTX *ctx = (X509_STORE_CTX *)store_ctx;
+    if (depth) *depth = X509_STORE_CTX_get_error_depth(ctx);
+    return X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+}
+
 /** SSL_OP_* bits that refuse everything below TLS 1.2 (for ssl_options_set). */
 static inline long lwsb_ssl_options_tls12_minimum(void) {
     return (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);

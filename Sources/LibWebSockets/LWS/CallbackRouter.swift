@@ -21,6 +21,11 @@ extension ContextEngine {
             return 0  // nonzero would close lws's wake pipe for good
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi: wsi)
+        case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+            if length == 0, let store = user, let handshake = core(of: wsi)?.local.value.handshake {
+                handshake.tlsVerificationFailure = TLSSetup.verificationFailure(store)
+            }
+            return 0  // lws keeps OpenSSL's verdict unless the callback clears the error
         case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
             return TLSSetup.clientCertificateVerdict(preverifyOK: length)
         case LWS_CALLBACK_ADD_HEADERS:

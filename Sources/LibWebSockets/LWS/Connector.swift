@@ -98,7 +98,9 @@ extension ContextEngine {
         core.local.value.handshake = nil
         let status = wsi.map { Int(lws_http_client_http_response($0)) } ?? 0
         let error: LWSError
-        if handshake.timedOut || message.lowercased().contains("timed out") || message.contains("timeout") {
+        if let reason = handshake.tlsVerificationFailure {
+            error = .tlsFailed(reason)
+        } else if handshake.timedOut || message.lowercased().contains("timed out") || message.contains("timeout") {
             error = .timeout
         } else if message.contains("SSL") || message.lowercased().contains("tls") || message.contains("certificate") {
             error = .tlsFailed(message)

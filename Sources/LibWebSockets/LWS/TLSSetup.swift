@@ -105,6 +105,14 @@ extension TLSSetup {
     /// `lws_callback_http_dummy` does). `preverifyOK` is OpenSSL's own verdict: keep it.
     static func clientCertificateVerdict(preverifyOK: Int) -> Int32 { preverifyOK != 0 ? 0 : 1 }
 
+    /// OpenSSL's reason for refusing a certificate, from the `X509_STORE_CTX` lws hands to
+    /// `OPENSSL_PERFORM_SERVER_CERT_VERIFICATION`.
+    static func verificationFailure(_ storeContext: UnsafeMutableRawPointer) -> String {
+        var depth: Int32 = 0
+        let reason = lwsb_x509_verify_error(storeContext, &depth).map { String(cString: $0) } ?? "unknown"
+        return depth == 0 ? reason : "\(reason) (certificate \(depth) in the chain)"
+    }
+
     /// The common name of the peer's certificate, if it presented one.
     static func peerCommonName(of wsi: OpaquePointer) -> String? {
         var results = lws_tls_cert_info_results()

@@ -15,6 +15,8 @@ final class ClientHandshake {
     var subprotocol: String?
     /// The connect deadline passed and the wsi was told to close.
     var timedOut = false
+    /// Why OpenSSL refused the server's certificate, if it did.
+    var tlsVerificationFailure: String?
 
     init(promise: ConnectPromise, headers: [String: String], remoteAddress: String, path: String) {
         self.promise = promise

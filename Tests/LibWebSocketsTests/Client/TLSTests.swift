@@ -23,12 +23,13 @@ extension AllTests {
             try await connection.close()
         }
 
-        private func rejectsWithTLSError(_ client: LWSContext, _ url: String) async {
+        private func rejectsWithTLSError(_ client: LWSContext, _ url: String, reason: String? = nil) async {
             do {
                 _ = try await client.connect(to: url)
                 Issue.record("connected to \(url) although the certificate should not verify")
             } catch let error as LWSError {
                 #expect(error.description.hasPrefix("TLS handshake failed"), "\(error)")
+                if let reason { #expect(error == .tlsFailed(reason), "\(error)") }
             } catch {
                 Issue.record("unexpected \(error)")
             }
@@ -50,7 +51,10 @@ extension AllTests {
             let certs = try TestCertificates()
             let server = try tlsServer(certs.localhostChain, certs.localhostKey)
             let client = try client(.default)
-            try await withTimeout(15) { await rejectsWithTLSError(client, "wss://localhost:\(server.port!)/") }
+            try await withTimeout(15) {
+                // The typed error carries OpenSSL's reason, not lws's "connect SSL err 1".
+                await rejectsWithTLSError(client, "wss://localhost:\(server.port!)/", reason: "unable to get local issuer certificate")
+            }
             await client.shutdown()
             await server.shutdown()
         }
@@ -58,7 +62,7 @@ extension AllTests {
         /// A server with `chain`/`key`: a client that trusts `strict` is refused with the typed
         /// error, and one whose configuration `loosen` weakens gets through.
         private func refusedUnless(
-            chain: String, key: String, strict: TLSClientConfiguration, loosen: (inout TLSClientConfiguration) -> Void
+            chain: String, key: String, reason: String, strict: TLSClientConfiguration, loosen: (inout TLSClientConfiguration) -> Void
         ) async throws {
             let server = try tlsServer(chain, key)
             var loose = strict
@@ -66,7 +70,7 @@ extension AllTests {
             let strictClient = try client(strict)
             let lenientClient = try client(loose)
             try await withTimeout(15) {
-                await rejectsWithTLSError(strictClient, "wss://localhost:\(server.port!)/")
+                await rejectsWithTLSError(strictClient, "wss://localhost:\(server.port!)/", reason: reason)
                 try await echoes(lenientClient, "wss://localhost:\(server.port!)/")
             }
             for context in [strictClient, lenientClient, server] { await context.shutdown() }
@@ -74,19 +78,19 @@ extension AllTests {
 
         @Test func wrongHostIsRejectedUnlessTheCheckIsSkipped() async throws {
             let certs = try TestCertificates()
-            try await refusedUnless(chain: certs.otherHostChain, key: certs.otherHostKey,
+            try await refusedUnless(chain: certs.otherHostChain, key: certs.otherHostKey, reason: "hostname mismatch",
                                     strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureSkipHostnameCheck = true }
         }
 
         @Test func expiredIsRejectedUnlessAllowed() async throws {
             let certs = try TestCertificates()
-            try await refusedUnless(chain: certs.expiredChain, key: certs.expiredKey,
+            try await refusedUnless(chain: certs.expiredChain, key: certs.expiredKey, reason: "certificate has expired",
                                     strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureAllowExpired = true }
         }
 
         @Test func selfSignedIsRejectedUnlessAllowed() async throws {
             let certs = try TestCertificates()
-            try await refusedUnless(chain: certs.selfSignedChain, key: certs.selfSignedKey,
+            try await refusedUnless(chain: certs.selfSignedChain, key: certs.selfSignedKey, reason: "self-signed certificate",
                                     strict: TLSClientConfiguration(trustRootsPath: certs.caPath)) { $0.insecureAllowSelfSigned = true }
         }
 
