@@ -3,6 +3,7 @@
 // Each block appears here line for line (`scripts/check-readme-snippets.sh`, run by
 // `make check-docs`, checks that). A line that had to change carries
 // `// adapted from README: <the README's line>` and stands for that line in the check.
+import Foundation
 import LibWebSockets
 import Synchronization
 import Testing
@@ -141,6 +142,27 @@ extension AllTests {
             }
             await client.shutdown()
             await server.shutdown()
+        }
+
+        /// The README's wss server and client, with certificates made at test time.
+        @Test func wssServerAndClientEcho() async throws {
+            let certs = try TestCertificates()
+            let secure = try LWSContext.builder()
+                .listen(host: "127.0.0.1", port: 0)  // adapted from README: .listen(host: "127.0.0.1", port: 8443)
+                .tls(certificateChainPath: certs.localhostChain, privateKeyPath: certs.localhostKey)  // adapted from README: .tls(certificateChainPath: "certs/localhost.pem", privateKeyPath: "certs/localhost.key")
+                .onConnection { connection in
+                    for try await message in connection.messages { try await connection.send(message) }
+                }
+                .build()
+            let client = try LWSContext.builder()
+                .clientTLS(TLSClientConfiguration(trustRootsPath: certs.caPath))   // adapted from README: .clientTLS(TLSClientConfiguration(trustRootsPath: "certs/ca.pem"))   // your private CA
+                .build()
+            let connection = try await client.connect(to: "wss://localhost:\(try #require(secure.port))/")  // adapted from README: let connection = try await client.connect(to: "wss://localhost:8443/")
+            try await connection.send(text: "secure hello")
+            var iterator = connection.messages.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("secure hello"))
+            await client.shutdown()
+            await secure.shutdown()
         }
     }
 }
