@@ -238,5 +238,47 @@ extension AllTests {
             #expect(modern.contains("Protocol  : TLSv1.2"), "\(modern)")
             await server.shutdown()
         }
+
+        /// 1,000 TLS connects and closes: RSS after them stays within 5 % of RSS after the first
+        /// 100 (OpenSSL's per-connection state is freed), and the server counts every one.
+        /// Sanitizer runs check the same churn for leaks; their RSS means nothing.
+        @Test func thousandTLSConnectionsLeaveRSSFlat() async throws {
+            let certs = try TestCertificates()
+            let server = try tlsServer(certs.localhostChain, certs.localhostKey)
+            let client = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            let url = "wss://localhost:\(server.port!)/"
+            let total = underSanitizer ? 200 : 1000
+            let afterFirstHundred = try await withTimeout(240) {
+                var afterFirstHundred = 0
+                for round in 0 ..< total / 10 {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0 ..< 10 {
+                            group.addTask {
+                                let connection = try await client.connect(to: url)
+                                try await connection.send(text: "x")
+                                _ = try await connection.nextMessage()
+                                try await connection.close()
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    if round == 9 {
+                        malloc_trim(0)
+                        afterFirstHundred = residentBytes()
+                    }
+                }
+                return afterFirstHundred
+            }
+            for _ in 0 ..< 200 where server.stats.openConnections > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            malloc_trim(0)
+            let end = residentBytes()
+            #expect(server.stats.totalConnections == total)
+            #expect(server.stats.openConnections == 0)
+            if !underSanitizer {
+                #expect(Double(end) <= Double(afterFirstHundred) * 1.05, "RSS \(afterFirstHundred) -> \(end) bytes")
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
     }
 }
