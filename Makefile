@@ -47,7 +47,7 @@ test-tsan: deps
 
 # Leaks inside lws and XCTest are suppressed; Tests/lsan-suppressions.txt says which and why.
 test-asan: deps
-	ASAN_OPTIONS=fast_unwind_on_malloc=0:malloc_context_size=6 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
+	ASAN_OPTIONS=fast_unwind_on_malloc=0:malloc_context_size=10 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
 	  $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 # A local CA and a certificate for localhost and 127.0.0.1, for trying wss:// by hand. Made here,

@@ -23,7 +23,8 @@ extension AllTests {
         func largeMessagesEchoWhole(size: Int) async throws {
             let server = try LWSContextBuilder.testServer().echo().build()
             let client = try LWSContextBuilder.testClient().build()
-            try await withTimeout(60) {
+            // ASan with full unwinding (make test-asan) records a stack per allocation: slower.
+            try await withTimeout(underSanitizer ? 240 : 60) {
                 let connection = try await client.connect(to: server.url)
                 let payload = (0 ..< size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
                 try await connection.send(binary: payload)
