@@ -15,13 +15,49 @@ public final class WebSocketConnection: Sendable {
         public let path: String
         /// The upgrade request's headers, names lower-cased (server side; empty for clients).
         public let headers: WebSocketHeaders
-        /// The negotiated subprotocol, if any.
-        public let subprotocol: String?
         /// Whether this side opened the connection.
         public let isClient: Bool
+        /// The fields most connections do not have, behind one reference: every open connection
+        /// holds its `Info`, and a `nil` reference costs 8 bytes where two optional strings
+        /// would cost 32.
+        private let rare: Rare?
+
+        /// The negotiated subprotocol, if any.
+        public var subprotocol: String? { rare?.subprotocol }
         /// The common name of the client's certificate, on a server with mutual TLS
         /// (``TLSServerConfiguration/clientCertificateTrustRootsPath``); otherwise `nil`.
-        public var clientCertificateCommonName: String? = nil
+        public var clientCertificateCommonName: String? { rare?.clientCertificateCommonName }
+
+        init(
+            remoteAddress: String, path: String, headers: WebSocketHeaders, subprotocol: String?, isClient: Bool,
+            clientCertificateCommonName: String? = nil
+        ) {
+            self.remoteAddress = remoteAddress
+            self.path = path
+            self.headers = headers
+            self.isClient = isClient
+            rare = subprotocol == nil && clientCertificateCommonName == nil
+                ? nil : Rare(subprotocol: subprotocol, clientCertificateCommonName: clientCertificateCommonName)
+        }
+
+        private final class Rare: Sendable, Hashable {
+            let subprotocol: String?
+            let clientCertificateCommonName: String?
+
+            init(subprotocol: String?, clientCertificateCommonName: String?) {
+                self.subprotocol = subprotocol
+                self.clientCertificateCommonName = clientCertificateCommonName
+            }
+
+            static func == (a: Rare, b: Rare) -> Bool {
+                a.subprotocol == b.subprotocol && a.clientCertificateCommonName == b.clientCertificateCommonName
+            }
+
+            func hash(into hasher: inout Hasher) {
+                hasher.combine(subprotocol)
+                hasher.combine(clientCertificateCommonName)
+            }
+        }
     }
 
     let core: ConnectionCore

@@ -10,10 +10,7 @@ extension ContextEngine {
         attachBox(core, to: wsi)
         core.opened(wsi: wsi)
         register(core)
-        var info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
-        if configuration.tls?.clientCertificateTrustRootsPath != nil {
-            info.clientCertificateCommonName = TLSSetup.peerCommonName(of: wsi)
-        }
+        let info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
         if upgradePolicy.maxConnectionsPerAddress != nil {
             local.value.openPerAddress[info.remoteAddress, default: 0] += 1
             local.value.addressOfConnection[ObjectIdentifier(core)] = info.remoteAddress
@@ -47,8 +44,9 @@ extension ContextEngine {
             let chosen = String(cString: name)
             if chosen != ContextResources.defaultProtocolName { subprotocol = chosen }
         }
+        let commonName = configuration.tls?.clientCertificateTrustRootsPath == nil ? nil : TLSSetup.peerCommonName(of: wsi)
         return .init(
             remoteAddress: remoteAddress ?? Headers.peerAddress(of: wsi), path: Headers.pathWithQuery(of: wsi),
-            headers: headers, subprotocol: subprotocol, isClient: false)
+            headers: headers, subprotocol: subprotocol, isClient: false, clientCertificateCommonName: commonName)
     }
 }
