@@ -34,22 +34,32 @@ static inline long lwsb_ssl_options_tls12_minimum(void) {
     return (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
 }
 
-/** Loads a certificate chain and a private key (PEM files) into a throwaway SSL_CTX, as lws will,
- * to report a bad configuration before the context starts. Returns 0 when both load and match,
- * 1 when the chain does not load, 2 when the key does not load, 3 when they do not match, -1 when
- * OpenSSL could not make a context. `why` receives OpenSSL's reason. */
-static inline int lwsb_check_certificate_and_key(const char *chain, const char *key, char *why, size_t why_len) {
+/** Loads a certificate (chain) and a private key, from PEM files (`in_memory` 0) or PEM text
+ * (`in_memory` 1), into a throwaway SSL_CTX, as lws will, to report a bad configuration before
+ * the context starts. Returns 0 when both load and match, 1 when the certificate does not load,
+ * 2 when the key does not load, 3 when they do not match, 4 when a key in memory is neither RSA
+ * nor EC (lws 4.1.6 loads only those from memory), -1 when OpenSSL could not make a context.
+ * `why` receives OpenSSL's reason. */
+static inline int lwsb_check_certificate_and_key(const char *cert, const char *key, int in_memory, char *why, size_t why_len) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     int result = 0;
     if (!ctx) return -1;
     ERR_clear_error();
-    if (SSL_CTX_use_certificate_chain_file(ctx, chain) != 1) {
-        result = 1;
+    if (!in_memory) {
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) result = 1;
     } else {
-        BIO *bio = BIO_new_file(key, "r");
+        BIO *bio = BIO_new_mem_buf(cert, -1);
+        X509 *x509 = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        if (bio) BIO_free(bio);
+        if (!x509 || SSL_CTX_use_certificate(ctx, x509) != 1) result = 1;
+        if (x509) X509_free(x509);
+    }
+    if (!result) {
+        BIO *bio = in_memory ? BIO_new_mem_buf(key, -1) : BIO_new_file(key, "r");
         EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
         if (bio) BIO_free(bio);
         if (!pkey) result = 2;
+        else if (in_memory && EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA && EVP_PKEY_base_id(pkey) != EVP_PKEY_EC) result = 4;
         else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 || SSL_CTX_check_private_key(ctx) != 1) result = 3;
         if (pkey) EVP_PKEY_free(pkey);
     }

@@ -108,7 +108,9 @@ public final class LWSContext: Sendable {
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` when there is no TLS listener or the new
     ///   files do not load or match (the old certificate then stays), ``LWSError/contextShutDown``.
     public func reloadCertificates() async throws {
-        guard engine.configuration.tls != nil else { throw LWSError.invalidConfiguration("reloadCertificates needs tls(...)") }
+        guard case .files? = engine.configuration.tls?.identity else {
+            throw LWSError.invalidConfiguration("reloadCertificates needs tls(...) with certificate and key files")
+        }
         try ContextEngine.validateTLS(engine.configuration)
         let promise = ServicePromise<Void>()
         engine.submit(.reloadCertificates(promise))

@@ -42,6 +42,14 @@ public struct LWSContextBuilder: Sendable {
                 clientCertificateTrustRootsPath: clientCertificateTrustRootsPath)
         }
     }
+    /// Serves `wss://` on the listener with a certificate and key held in memory as PEM text.
+    /// lws 4.1.6 takes only one PEM block of each: see ``TLSServerConfiguration/Identity/pem(certificate:privateKey:)``.
+    /// - Parameters:
+    ///   - certificatePEM: one PEM certificate.
+    ///   - privateKeyPEM: its PEM private key (RSA or EC).
+    public func tls(certificatePEM: String, privateKeyPEM: String) -> Self {
+        with { $0.configuration.tls = .init(identity: .pem(certificate: certificatePEM, privateKey: privateKeyPEM)) }
+    }
     /// - Parameter value: see ``LWSConfiguration/clientTLS``.
     public func clientTLS(_ value: TLSClientConfiguration) -> Self { with { $0.configuration.clientTLS = value } }
     /// - Parameter value: see ``LWSConfiguration/maxConnections``.

@@ -32,6 +32,8 @@ final class ContextResources {
         var clientVhostName: UnsafePointer<CChar>?
         var clientTrustRoots: UnsafePointer<CChar>?
         var clientCertificateTrustRoots: UnsafePointer<CChar>?
+        var certificatePEM: UnsafePointer<CChar>?
+        var privateKeyPEM: UnsafePointer<CChar>?
         var clientCertificateChain: UnsafePointer<CChar>?
         var clientPrivateKey: UnsafePointer<CChar>?
     }
@@ -59,8 +61,14 @@ final class ContextResources {
         retryPolicy.initialize(to: policy)
         if let server = configuration.tls {
             tls.alpn = keep("http/1.1")
-            tls.certificateChain = keep(server.certificateChainPath)
-            tls.privateKey = keep(server.privateKeyPath)
+            switch server.identity {
+            case .files(let chain, let key):
+                tls.certificateChain = keep(chain)
+                tls.privateKey = keep(key)
+            case .pem(let certificate, let key):
+                tls.certificatePEM = keep(certificate)
+                tls.privateKeyPEM = keep(key)
+            }
             tls.clientCertificateTrustRoots = server.clientCertificateTrustRootsPath.map(keep)
         }
         tls.clientCertificateChain = configuration.clientTLS.certificateChainPath.map(keep)

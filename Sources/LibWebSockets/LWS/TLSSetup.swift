@@ -33,28 +33,53 @@ enum TLSSetup {
         if let roots = tls.clientCertificateTrustRootsPath, access(roots, R_OK) != 0 {
             throw LWSError.invalidConfiguration("tls.clientCertificateTrustRootsPath \(roots) cannot be read: \(String(cString: strerror(errno)))")
         }
-        for (path, field) in [(tls.certificateChainPath, "certificateChainPath"), (tls.privateKeyPath, "privateKeyPath")]
-        where access(path, R_OK) != 0 {
-            throw LWSError.invalidConfiguration("tls.\(field) \(path) cannot be read: \(String(cString: strerror(errno)))")
-        }
         var why = [CChar](repeating: 0, count: 256)
-        let result = lwsb_check_certificate_and_key(tls.certificateChainPath, tls.privateKeyPath, &why, why.count)
+        let result: Int32
+        let certificateField: String, keyField: String
+        switch tls.identity {
+        case .files(let chain, let key):
+            for (path, field) in [(chain, "certificateChainPath"), (key, "privateKeyPath")] where access(path, R_OK) != 0 {
+                throw LWSError.invalidConfiguration("tls.\(field) \(path) cannot be read: \(String(cString: strerror(errno)))")
+            }
+            result = lwsb_check_certificate_and_key(chain, key, 0, &why, why.count)
+            (certificateField, keyField) = ("tls.certificateChainPath \(chain)", "tls.privateKeyPath \(key)")
+        case .pem(let certificate, let key):
+            // lws 4.1.6 converts only the first PEM block to DER: a chain would be cut short.
+            for (pem, field) in [(certificate, "certificate"), (key, "privateKey")] {
+                let blocks = pem.split(separator: "\n").filter { $0.hasPrefix("-----BEGIN ") }.count
+                guard blocks <= 1 else {
+                    throw LWSError.invalidConfiguration(
+                        "tls PEM \(field) holds \(blocks) PEM blocks; lws 4.1.6 loads only the first, so give a chain as files")
+                }
+            }
+            result = lwsb_check_certificate_and_key(certificate, key, 1, &why, why.count)
+            (certificateField, keyField) = ("tls PEM certificate", "tls PEM privateKey")
+        }
         let reason = why.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         switch result {
         case 0: return
-        case 1: throw LWSError.invalidConfiguration("tls.certificateChainPath \(tls.certificateChainPath) is not a PEM certificate chain: \(reason)")
-        case 2: throw LWSError.invalidConfiguration("tls.privateKeyPath \(tls.privateKeyPath) is not a PEM private key: \(reason)")
-        case 3: throw LWSError.invalidConfiguration("tls.privateKeyPath does not match the certificate in tls.certificateChainPath: \(reason)")
-        default: throw LWSError.invalidConfiguration("tls: OpenSSL could not check the files: \(reason)")
+        case 1: throw LWSError.invalidConfiguration("\(certificateField) is not a PEM certificate: \(reason)")
+        case 2: throw LWSError.invalidConfiguration("\(keyField) is not a PEM private key: \(reason)")
+        case 3: throw LWSError.invalidConfiguration("\(keyField) does not match the certificate: \(reason)")
+        case 4: throw LWSError.invalidConfiguration("\(keyField) is neither RSA nor EC, which lws 4.1.6 needs for keys in memory")
+        default: throw LWSError.invalidConfiguration("tls: OpenSSL could not check the certificate and key: \(reason)")
         }
     }
 
     /// The server's TLS fields: its files, `http/1.1` only in ALPN, TLS 1.2 at least.
     static func apply(_ resources: ContextResources, to info: inout lws_context_creation_info) {
-        guard let chain = resources.tls.certificateChain else { return }
+        if let chain = resources.tls.certificateChain {
+            info.ssl_cert_filepath = chain
+            info.ssl_private_key_filepath = resources.tls.privateKey
+        } else if let certificate = resources.tls.certificatePEM, let key = resources.tls.privateKeyPEM {
+            info.server_ssl_cert_mem = UnsafeRawPointer(certificate)
+            info.server_ssl_cert_mem_len = UInt32(strlen(certificate))
+            info.server_ssl_private_key_mem = UnsafeRawPointer(key)
+            info.server_ssl_private_key_mem_len = UInt32(strlen(key))
+        } else {
+            return
+        }
         info.options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
-        info.ssl_cert_filepath = chain
-        info.ssl_private_key_filepath = resources.tls.privateKey
         info.alpn = resources.tls.alpn
         info.ssl_options_set = lwsb_ssl_options_tls12_minimum()
         if let clientRoots = resources.tls.clientCertificateTrustRoots {
@@ -130,10 +155,10 @@ extension ContextEngine {
     /// (`lws_tls_cert_updated`): connections accepted from now on get the new certificate,
     /// open ones keep theirs. The caller checked the files first.
     func reloadCertificates(_ promise: ServicePromise<Void>) {
-        guard let context = local.value.lwsContext, let tls = configuration.tls else {
+        guard let context = local.value.lwsContext, case .files(let chain, let key)? = configuration.tls?.identity else {
             return promise.fail(.contextShutDown)
         }
-        lws_tls_cert_updated(context, tls.certificateChainPath, tls.privateKeyPath, nil, 0, nil, 0)
+        lws_tls_cert_updated(context, chain, key, nil, 0, nil, 0)
         promise.succeed(())
     }
 

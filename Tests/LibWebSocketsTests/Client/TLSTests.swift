@@ -128,7 +128,7 @@ extension AllTests {
             }
             #expect(message(certs.folder + "/missing.pem", certs.localhostKey).contains("tls.certificateChainPath"))
             #expect(message(certs.localhostChain, certs.folder + "/missing.key").contains("tls.privateKeyPath"))
-            #expect(message(certs.localhostKey, certs.localhostKey).contains("is not a PEM certificate chain"))
+            #expect(message(certs.localhostKey, certs.localhostKey).contains("is not a PEM certificate"))
             #expect(message(certs.localhostChain, certs.localhostChain).contains("is not a PEM private key"))
             #expect(message(certs.localhostChain, certs.otherHostKey).contains("does not match"))
             #expect(throws: LWSError.self) {
@@ -276,6 +276,37 @@ extension AllTests {
             #expect(server.stats.openConnections == 0)
             if !underSanitizer {
                 #expect(Double(end) <= Double(afterFirstHundred) * 1.05, "RSS \(afterFirstHundred) -> \(end) bytes")
+            }
+            await client.shutdown()
+            await server.shutdown()
+        }
+
+        /// A certificate and key held in memory as PEM text: served like files. lws 4.1.6 loads
+        /// only the first PEM block, so more than one is refused, and a reload needs files.
+        @Test func pemInMemoryServesAndRefusesWhatLWSWouldCut() async throws {
+            let certs = try TestCertificates()
+            let certificate = try String(contentsOfFile: certs.localhostChain, encoding: .utf8)
+            let key = try String(contentsOfFile: certs.localhostKey, encoding: .utf8)
+            let server = try LWSContextBuilder.testServer().tls(certificatePEM: certificate, privateKeyPEM: key).echo().build()
+            let client = try client(TLSClientConfiguration(trustRootsPath: certs.caPath))
+            try await withTimeout(15) {
+                try await echoes(client, "wss://localhost:\(server.port!)/")
+                await #expect(throws: LWSError.self) { try await server.reloadCertificates() }
+            }
+            let chain = certificate + (try String(contentsOfFile: certs.caPath, encoding: .utf8))
+            #expect(throws: LWSError.invalidConfiguration(
+                "tls PEM certificate holds 2 PEM blocks; lws 4.1.6 loads only the first, so give a chain as files")) {
+                try LWSContextBuilder.testServer().tls(certificatePEM: chain, privateKeyPEM: key).echo().build()
+            }
+            let otherKey = try String(contentsOfFile: certs.otherHostKey, encoding: .utf8)
+            do {
+                _ = try LWSContextBuilder.testServer().tls(certificatePEM: certificate, privateKeyPEM: otherKey).echo().build()
+                Issue.record("a mismatched key was accepted")
+            } catch let error as LWSError {
+                #expect(error.description.contains("does not match"), "\(error)")
+            }
+            #expect(throws: LWSError.self) {
+                try LWSContextBuilder.testServer().tls(certificatePEM: "garbage", privateKeyPEM: key).echo().build()
             }
             await client.shutdown()
             await server.shutdown()
