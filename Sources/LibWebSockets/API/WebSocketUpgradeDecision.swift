@@ -9,7 +9,7 @@ public struct WebSocketUpgradeDecision: Sendable {
 
     /// Accepts the upgrade.
     /// - Parameters:
-    ///   - headers: extra headers for the 101 response.
+    ///   - headers: extra headers for the 101 response, at most 2048 bytes in all (more answers 500).
     ///   - userState: a value handed on to the connection's ``WebSocketConnection/userState``
     ///     (for example the authenticated user), set before the handler runs.
     public static func accept(headers: [(name: String, value: String)] = [], userState: (any Sendable)? = nil) -> Self {
@@ -22,7 +22,8 @@ public struct WebSocketUpgradeDecision: Sendable {
     /// Rejects the upgrade with an HTTP/1.1 response; the connection then closes.
     /// - Parameters:
     ///   - status: an HTTP status from 400 to 599.
-    ///   - headers: extra response headers (`Content-Length` and `Connection: close` are always sent).
+    ///   - headers: extra response headers, at most 2048 bytes in all (`Content-Length` and
+    ///     `Connection: close` are always sent).
     ///   - body: a short plain-text body, at most 1024 bytes.
     public static func reject(status: Int, headers: [(name: String, value: String)] = [], body: String = "") -> Self {
         Self(kind: .reject(status: status, headers: headers, body: body))

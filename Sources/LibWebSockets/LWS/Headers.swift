@@ -66,13 +66,14 @@ enum Headers {
     /// Writes a whole HTTP/1.1 response, status line to body, and sends it
     /// (`LWS_WRITE_HTTP_FINAL`). The status line is ours (``HTTPStatusLine``): lws would write
     /// `HTTP/1.0` before it has read the request's version. `Content-Length` is always sent.
-    /// - Returns: false when it did not fit in the buffer or lws failed.
-    @discardableResult
+    /// - Returns: false when lws failed to write it.
     static func respond(
         status: Int, headers: [(String, String)], body: String, wsi: OpaquePointer
     ) -> Bool {
         let headroom = ContextResources.pre
-        var buffer = [UInt8](repeating: 0, count: headroom + 512 + body.utf8.count)
+        // The status line, lws's own headers and Content-Length fit in 512; then ours and the body.
+        let extra = headers.reduce(body.utf8.count) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
+        var buffer = [UInt8](repeating: 0, count: headroom + 512 + extra)
         return buffer.withUnsafeMutableBufferPointer { storage -> Bool in
             let start = storage.baseAddress! + headroom
             let end = storage.baseAddress! + storage.count

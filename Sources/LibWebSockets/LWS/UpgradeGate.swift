@@ -14,6 +14,9 @@ extension ContextEngine {
     static let refusalRetryAfter = "1"
     /// A hook slower than this is logged: it holds up every connection of the context.
     static let slowHookWarning = Duration.milliseconds(10)
+    /// Most bytes of extra headers the hook may add to a response: they must fit beside lws's
+    /// own headers in its 4 KiB per-thread buffer (the 101) and in a refusal's buffer.
+    static let maxHookHeaderBytes = 2048
 
     /// `HTTP_CONFIRM_UPGRADE`: 0 lets the upgrade go on, -1 hangs up after our refusal.
     func confirmUpgrade(wsi: OpaquePointer) -> Int32 {
@@ -39,6 +42,16 @@ extension ContextEngine {
                 logger.warning(
                     "upgrade hook ran long on the service thread; it must not block",
                     metadata: ["duration": "\(took)", "path": "\(request.path)"])
+            }
+            let extraHeaders: [(name: String, value: String)]
+            switch decision.kind {
+            case .reject(_, let headers, _), .accept(let headers, _): extraHeaders = headers
+            }
+            let headerBytes = extraHeaders.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+            guard headerBytes <= Self.maxHookHeaderBytes else {
+                logger.error("upgrade hook's headers are over \(Self.maxHookHeaderBytes) bytes; answering 500",
+                             metadata: ["bytes": "\(headerBytes)", "path": "\(request.path)"])
+                return refuse(.hookFailed, wsi: wsi)
             }
             switch decision.kind {
             case .reject(let status, let headers, let body):
@@ -77,7 +90,9 @@ extension ContextEngine {
         if reason == .overCapacity { all.append(("retry-after", Self.refusalRetryAfter)) }
         all.append(("content-type", "text/plain"))
         all.append(("connection", "close"))
-        Headers.respond(status: reason.status, headers: all, body: body ?? reason.body, wsi: wsi)
+        if !Headers.respond(status: reason.status, headers: all, body: body ?? reason.body, wsi: wsi) {
+            logger.error("could not write the refusal; dropping the connection", metadata: ["status": "\(reason.status)"])
+        }
         return -1
     }
 

@@ -82,6 +82,10 @@ extension AllTests {
                 .onUpgrade { request in
                     if request.path.hasPrefix("/boom") { throw Boom() }
                     if request.path.hasPrefix("/bad") { return .reject(status: 200) }  // not a refusal status
+                    // Headers that would not fit lws's buffer, on either answer.
+                    let big = [("X-Big", String(repeating: "a", count: 3000))]
+                    if request.path.hasPrefix("/hugeaccept") { return .accept(headers: big) }
+                    if request.path.hasPrefix("/huge") { return .reject(status: 401, headers: big) }
                     return .accept
                 }
                 .echo().build()
@@ -89,11 +93,15 @@ extension AllTests {
             try await withTimeout(10) {
                 await #expect(throws: LWSError.handshakeRejected(status: 500)) { try await client.connect(to: server.url + "boom") }
                 await #expect(throws: LWSError.handshakeRejected(status: 500)) { try await client.connect(to: server.url + "bad") }
+                await #expect(throws: LWSError.handshakeRejected(status: 500)) { try await client.connect(to: server.url + "huge") }
+                await #expect(throws: LWSError.handshakeRejected(status: 500)) {
+                    try await client.connect(to: server.url + "hugeaccept")
+                }
                 let fine = try await client.connect(to: server.url + "fine")
                 try await fine.send(text: "still here")
                 #expect(try await fine.nextMessage() == .text("still here"))
             }
-            #expect(server.stats.upgradeHookErrors == 2)
+            #expect(server.stats.upgradeHookErrors == 4)
             await client.shutdown()
             await server.shutdown()
         }
