@@ -38,9 +38,7 @@ extension ContextEngine {
         }
     }
 
-    /// Wakes the service thread (for jobs queued on the executor).
-    func wake() { Self.wake(shared) }
-
+    /// Wakes the service thread (the executor's wake for jobs queued from other threads).
     static func wake(_ shared: Locked<Shared>) {
         shared.withLock { s in
             if let target = s.wakeTarget { lws_cancel_service(target) }
