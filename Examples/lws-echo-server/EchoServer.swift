@@ -42,6 +42,9 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "With --tls-cert: also serve plain ws:// on this port (0 picks a free one).")
+    var plainPort: Int?
+
     @Option(help: "Handler style: async (a task per connection pulling messages) or closures.")
     var style: HandlerStyle = .async
 
@@ -64,8 +67,11 @@ struct EchoServer: AsyncParsableCommand {
             .logger(logger)
         if let tlsCert, let tlsKey {
             builder = builder.tls(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
+            if let plainPort { builder = builder.plainListen(host: host, port: plainPort) }
         } else if tlsCert != nil || tlsKey != nil {
             throw ValidationError("--tls-cert and --tls-key go together")
+        } else if plainPort != nil {
+            throw ValidationError("--plain-port is a second listener beside the wss:// one: it needs --tls-cert and --tls-key")
         }
         let context: LWSContext
         switch style {
@@ -82,6 +88,7 @@ struct EchoServer: AsyncParsableCommand {
                 .build()
         }
         print("listening on \(tlsCert == nil ? "ws" : "wss")://\(host):\(context.port ?? port)")
+        if let plain = context.plainPort { print("listening on ws://\(host):\(plain)") }
         fflush(nil)
 
         let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in

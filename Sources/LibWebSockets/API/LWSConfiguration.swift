@@ -9,13 +9,17 @@ public struct LWSConfiguration: Sendable {
     public var listen: ListenAddress?
     /// TLS for the listener, which then serves `wss://` only. Default `nil`: plain `ws://`.
     public var tls: TLSServerConfiguration?
+    /// A second listener, serving plain `ws://` beside the `wss://` one on ``listen``: for a
+    /// TLS-terminating proxy in front, or local clients. Only with ``tls``. Default `nil`.
+    /// Both listeners share ``maxConnections``, and each takes one fd slot of the budget.
+    public var plainListen: ListenAddress?
     /// How client connections verify `wss://` servers. Default: the system's trust store, with
     /// the hostname checked.
     public var clientTLS: TLSClientConfiguration = .default
     /// WebSocket connections the context serves at once, accepted and outgoing together.
     /// Beyond it, new connections are refused at once. Default 1024.
     public var maxConnections: Int = 1024
-    /// The fd budget policy. Default ``FDBudget/automatic``: `maxConnections` + listeners + 1
+    /// The fd budget policy. Default ``FDBudget/automatic``: `maxConnections` + listeners (0 to 2) + 1
     /// (lws's wake pipe) + refusal headroom (`max(8, maxConnections / 16)`), capped at the soft
     /// open-file limit; at a soft limit of 1048576 a listening context gets 1090 (1092 slots,
     /// 17,472 bytes of fd tables). Where the soft limit is at most 65536 and `maxConnections` is
@@ -153,6 +157,15 @@ public struct LWSConfiguration: Sendable {
         }
         if let listen {
             try inRange(listen.port, "port", 0...65535)
+        }
+        if let plainListen {
+            try inRange(plainListen.port, "plainListen port", 0...65535)
+            guard tls != nil, let listen else {
+                throw LWSError.invalidConfiguration("plainListen is a second, plain listener beside a TLS one: it needs listen(host:port:) and tls(...)")
+            }
+            guard plainListen.port == 0 || plainListen.port != listen.port else {
+                throw LWSError.invalidConfiguration("plainListen and listen both ask for port \(listen.port)")
+            }
         }
         if case .fixed(let n) = fdBudget { try positive(n, "fdBudget") }
         if let maxConnectionsPerAddress { try positive(maxConnectionsPerAddress, "maxConnectionsPerAddress") }

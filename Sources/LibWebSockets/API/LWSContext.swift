@@ -46,7 +46,7 @@ public final class LWSContext: Sendable {
         let limits = OpenFileLimits.current()
         let plan = try FDBudgetPlan.make(
             budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
-            listeners: configuration.listen == nil ? 0 : 1, softLimit: limits.soft, hardLimit: limits.hard)
+            listeners: (configuration.listen == nil ? 0 : 1) + (configuration.plainListen == nil ? 0 : 1), softLimit: limits.soft, hardLimit: limits.hard)
         try self.init(engine: ContextEngine(
             configuration: configuration, plan: plan, handler: connectionHandler, upgradeHook: upgradeHook))
     }
@@ -65,6 +65,9 @@ public final class LWSContext: Sendable {
 
     /// The bound port when listening (the real one when 0 was asked for), else `nil`.
     public var port: Int? { engine.listenPort }
+
+    /// The bound port of the plain ``LWSConfiguration/plainListen`` listener, else `nil`.
+    public var plainPort: Int? { engine.plainListenPort }
 
     /// The fd budget given to lws and what its tables cost.
     public var fdBudget: FDBudgetPlan { engine.plan }

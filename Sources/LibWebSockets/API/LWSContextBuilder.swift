@@ -27,6 +27,14 @@ public struct LWSContextBuilder: Sendable {
     public func listen(host: String? = "127.0.0.1", port: Int) -> Self {
         with { $0.configuration.listen = .init(host: host, port: port) }
     }
+    /// Listens for plain `ws://` too, beside the `wss://` listener that ``listen(host:port:)``
+    /// and `tls(...)` make; see ``LWSConfiguration/plainListen``.
+    /// - Parameters:
+    ///   - host: an IP address or interface name; `nil` for all. Default "127.0.0.1".
+    ///   - port: the TCP port; 0 picks a free one (read it from ``LWSContext/plainPort``).
+    public func plainListen(host: String? = "127.0.0.1", port: Int) -> Self {
+        with { $0.configuration.plainListen = .init(host: host, port: port) }
+    }
     /// Serves `wss://` on the listener with this certificate chain and key (PEM files).
     /// `build()` checks that both load and match, and throws ``LWSError/invalidConfiguration(_:)``
     /// naming the file and OpenSSL's reason otherwise.

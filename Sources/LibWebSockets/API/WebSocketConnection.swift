@@ -17,6 +17,8 @@ public final class WebSocketConnection: Sendable {
         public let headers: WebSocketHeaders
         /// Whether this side opened the connection.
         public let isClient: Bool
+        /// Whether the connection runs over TLS (`wss://`).
+        public let isSecure: Bool
         /// The fields most connections do not have, behind one reference: every open connection
         /// holds its `Info`, and a `nil` reference costs 8 bytes where two optional strings
         /// would cost 32.
@@ -30,12 +32,13 @@ public final class WebSocketConnection: Sendable {
 
         init(
             remoteAddress: String, path: String, headers: WebSocketHeaders, subprotocol: String?, isClient: Bool,
-            clientCertificateCommonName: String? = nil
+            isSecure: Bool, clientCertificateCommonName: String? = nil
         ) {
             self.remoteAddress = remoteAddress
             self.path = path
             self.headers = headers
             self.isClient = isClient
+            self.isSecure = isSecure
             rare = subprotocol == nil && clientCertificateCommonName == nil
                 ? nil : Rare(subprotocol: subprotocol, clientCertificateCommonName: clientCertificateCommonName)
         }

@@ -13,6 +13,9 @@ public struct WebSocketUpgradeRequest: Sendable, Hashable {
     public let peerAddress: String
     /// The subprotocols the client offered (`Sec-WebSocket-Protocol`), in its order.
     public let requestedSubprotocols: [String]
+    /// Whether the request came over TLS: on a context with ``LWSConfiguration/plainListen``,
+    /// `false` for the plain listener's requests. A hook can refuse credentials sent in clear.
+    public let isSecure: Bool
 
     /// The `Origin` header, if any. Browsers always send it; other clients usually do not.
     public var origin: String? { headers["origin"] }
@@ -23,10 +26,12 @@ public struct WebSocketUpgradeRequest: Sendable, Hashable {
     ///   - remoteAddress: the client's address.
     ///   - peerAddress: the TCP peer's address.
     ///   - requestedSubprotocols: the offered subprotocols.
+    ///   - isSecure: whether the request came over TLS.
     public init(
         path: String, headers: WebSocketHeaders, remoteAddress: String, peerAddress: String,
-        requestedSubprotocols: [String]
+        requestedSubprotocols: [String], isSecure: Bool = false
     ) {
+        self.isSecure = isSecure
         self.path = path
         self.headers = headers
         self.remoteAddress = remoteAddress

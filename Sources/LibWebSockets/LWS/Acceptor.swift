@@ -47,6 +47,7 @@ extension ContextEngine {
         let commonName = configuration.tls?.clientCertificateTrustRootsPath == nil ? nil : TLSSetup.peerCommonName(of: wsi)
         return .init(
             remoteAddress: remoteAddress ?? Headers.peerAddress(of: wsi), path: Headers.pathWithQuery(of: wsi),
-            headers: headers, subprotocol: subprotocol, isClient: false, clientCertificateCommonName: commonName)
+            headers: headers, subprotocol: subprotocol, isClient: false, isSecure: lws_is_ssl(wsi) != 0,
+            clientCertificateCommonName: commonName)
     }
 }

@@ -84,7 +84,7 @@ extension ContextEngine {
         core.opened(wsi: wsi)
         let info = WebSocketConnection.Info(
             remoteAddress: handshake.remoteAddress, path: handshake.path, headers: WebSocketHeaders(),
-            subprotocol: handshake.subprotocol, isClient: true)
+            subprotocol: handshake.subprotocol, isClient: true, isSecure: lws_is_ssl(wsi) != 0)
         handshake.promise.succeed(WebSocketConnection(core: core, info: info))
         return 0
     }

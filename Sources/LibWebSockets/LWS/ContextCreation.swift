@@ -40,6 +40,18 @@ extension ContextEngine {
             shared.withLock { $0.startError = .contextCreationFailed("lws_create_context returned NULL\(place); lws logs the cause") }
             return nil
         }
+        var plainPort: Int?
+        if let plain = configuration.plainListen {
+            guard let vhost = makePlainVhost(context: context, resources: resources, host: plain.host) else {
+                withExtendedLifetime(resources) { lws_context_destroy(context) }
+                shared.withLock {
+                    $0.startError = .contextCreationFailed(
+                        "the plain listener on \(plain.host ?? "*"):\(plain.port) could not start; is the port in use?")
+                }
+                return nil
+            }
+            plainPort = Int(lws_get_vhost_listen_port(vhost))
+        }
         local.value.resources = resources
         local.value.lwsContext = context
         var port: Int?
@@ -49,17 +61,34 @@ extension ContextEngine {
         shared.withLock {
             $0.wakeTarget = context
             $0.listenPort = port
+            $0.plainListenPort = plainPort
         }
         logger.info(
             "lws context started",
             metadata: [
                 "lws.version": "\(lwsb_version_number())",
                 "port": "\(port.map(String.init) ?? "none")",
+                "plainPort": "\(plainPort.map(String.init) ?? "none")",
                 "maxConnections": "\(configuration.maxConnections)",
                 "fdLimitPerThread": "\(plan.fdLimitPerThread)",
                 "fdSlots": "\(plan.slots)",
                 "estimatedFDTableBytes": "\(plan.estimatedFDTableBytes)",
             ])
         return context
+    }
+
+    /// The plain listener beside a TLS one: a second vhost with the same protocols and limits,
+    /// without `DO_SSL_GLOBAL_INIT` or a certificate, which lws takes as "no TLS here".
+    private func makePlainVhost(context: OpaquePointer, resources: ContextResources, host: String?) -> OpaquePointer? {
+        var info = lws_context_creation_info()
+        info.port = Int32(configuration.plainListen?.port ?? 0)
+        info.iface = resources.plainIface
+        info.protocols = UnsafePointer(resources.protocols)
+        info.vhost_name = resources.plainVhostName
+        info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions) | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
+        if let host, AddressResolver.isIPv4(host) { info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
+        info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
+        info.timeout_secs = UInt32(configuration.handshakeTimeout.wholeSeconds)
+        return lws_create_vhost(context, &info)
     }
 }

@@ -29,6 +29,7 @@ final class ContextEngine: Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         /// The bound port, once listening.
         var listenPort: Int?
+        var plainListenPort: Int?
         var startError: LWSError?
     }
 
@@ -100,6 +101,7 @@ final class ContextEngine: Sendable {
 
     /// The bound port when listening.
     var listenPort: Int? { shared.withLock { $0.listenPort } }
+    var plainListenPort: Int? { shared.withLock { $0.plainListenPort } }
 
     /// A buffer with `LWS_PRE` bytes of headroom before the returned pointer, reused for every
     /// write on this thread. lws masks client frames in place, so it always gets this copy.

@@ -20,6 +20,9 @@ final class ContextResources {
     let retryPolicy: UnsafeMutablePointer<lws_retry_bo_t>
     let vhostName: UnsafeMutablePointer<CChar>
     let iface: UnsafeMutablePointer<CChar>?
+    /// The second, plain listener's vhost name and interface (``LWSConfiguration/plainListen``).
+    private(set) var plainVhostName: UnsafePointer<CChar>?
+    private(set) var plainIface: UnsafePointer<CChar>?
     private var strings: [UnsafeMutablePointer<CChar>] = []
     /// The TLS strings lws keeps pointers to: ALPN, the server's files, the client vhost's
     /// name and trust roots.
@@ -71,12 +74,18 @@ final class ContextResources {
             }
             tls.clientCertificateTrustRoots = server.clientCertificateTrustRootsPath.map(keep)
         }
+        if let plain = configuration.plainListen {
+            plainVhostName = keep(Self.plainVhostName)
+            plainIface = plain.host.map(keep)
+        }
         tls.clientCertificateChain = configuration.clientTLS.certificateChainPath.map(keep)
         tls.clientPrivateKey = configuration.clientTLS.privateKeyPath.map(keep)
         tls.clientVhostName = keep(Self.clientTLSVhostName)
         tls.clientTrustRoots = keep(configuration.clientTLS.trustRootsPath ?? TLSSetup.systemTrustBundle)
     }
 
+    /// The vhost of the plain listener beside a TLS one.
+    static let plainVhostName = "lws-swift-plain"
     /// The vhost that client `wss://` connections use, made on the first one.
     static let clientTLSVhostName = "lws-swift-client-tls"
 

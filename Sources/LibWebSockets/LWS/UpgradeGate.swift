@@ -77,7 +77,8 @@ extension ContextEngine {
         return WebSocketUpgradeRequest(
             path: Headers.pathWithQuery(of: wsi), headers: headers,
             remoteAddress: upgradePolicy.clientAddress(peer: peer, forwardedFor: headers["x-forwarded-for"]),
-            peerAddress: peer, requestedSubprotocols: UpgradePolicy.subprotocols(headers["sec-websocket-protocol"]))
+            peerAddress: peer, requestedSubprotocols: UpgradePolicy.subprotocols(headers["sec-websocket-protocol"]),
+            isSecure: lws_is_ssl(wsi) != 0)
     }
 
     /// Answers with the refusal's status and hangs up; counts and logs it.
