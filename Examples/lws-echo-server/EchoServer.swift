@@ -6,7 +6,8 @@ import Logging
 import Glibc
 #endif
 
-/// Echoes every message back with its own opcode, on any path.
+/// Echoes every message back with its own opcode, on any path. Over plain HTTP it serves a
+/// page that talks to it at `/` (or a folder, with `--static`) and a health check at `/healthz`.
 @main
 struct EchoServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,9 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "With --tls-cert: also serve plain ws:// on this port (0 picks a free one).")
     var plainPort: Int?
 
+    @Option(help: "Serve this folder at / in place of the built-in echo page.")
+    var `static`: String?
+
     @Option(help: "Handler style: async (a task per connection pulling messages) or closures.")
     var style: HandlerStyle = .async
 
@@ -65,6 +69,14 @@ struct EchoServer: AsyncParsableCommand {
             .fdBudget(fdBudget > 0 ? .fixed(fdBudget) : .automatic)
             .subprotocols(subprotocol)
             .logger(logger)
+            .route("/healthz") { _ in .text("ok\n") }
+        if let directory = `static` {
+            builder = builder.serveFiles(from: directory, at: "/")
+        } else {
+            builder = builder.route("/") { _ in
+                HTTPRouteResponse(headers: [("content-type", "text/html; charset=utf-8")], body: Array(EchoPage.html.utf8))
+            }
+        }
         if let tlsCert, let tlsKey {
             builder = builder.tls(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
             if let plainPort { builder = builder.plainListen(host: host, port: plainPort) }

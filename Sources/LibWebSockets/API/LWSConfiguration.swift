@@ -13,6 +13,16 @@ public struct LWSConfiguration: Sendable {
     /// TLS-terminating proxy in front, or local clients. Only with ``tls``. Default `nil`.
     /// Both listeners share ``maxConnections``, and each takes one fd slot of the budget.
     public var plainListen: ListenAddress?
+    /// Folders served over plain HTTP on the listeners, through lws's own file mount; see
+    /// ``StaticFiles``. Default none. Each HTTP connection counts toward ``maxConnections``
+    /// while it is open (lws closes idle keep-alive connections after 5 s).
+    public var staticFiles: [StaticFiles] = []
+    /// Request headers outside lws's list of well-known names that requests should carry in
+    /// their `headers` (upgrades, connections and routes). lws 4.1.6 parses about 100 names
+    /// (`authorization`, `cookie`, `origin`, `x-forwarded-for`, `x-auth-token`, ...) and keeps
+    /// any other only for lookup by name, so it cannot list them: name the ones you read here.
+    /// Default `["x-api-key", "x-request-id", "x-forwarded-proto", "x-forwarded-host"]`.
+    public var customRequestHeaders: [String] = ["x-api-key", "x-request-id", "x-forwarded-proto", "x-forwarded-host"]
     /// How client connections verify `wss://` servers. Default: the system's trust store, with
     /// the hostname checked.
     public var clientTLS: TLSClientConfiguration = .default
@@ -166,6 +176,15 @@ public struct LWSConfiguration: Sendable {
             guard plainListen.port == 0 || plainListen.port != listen.port else {
                 throw LWSError.invalidConfiguration("plainListen and listen both ask for port \(listen.port)")
             }
+        }
+        for files in staticFiles {
+            try inRange(files.cacheMaxAge, "staticFiles cacheMaxAge", 0...Int(Int32.max))
+            guard !files.indexFile.isEmpty, !files.indexFile.contains("/") else {
+                throw LWSError.invalidConfiguration("staticFiles indexFile \"\(files.indexFile)\" must be a file name")
+            }
+        }
+        if !staticFiles.isEmpty, listen == nil {
+            throw LWSError.invalidConfiguration("staticFiles needs listen(host:port:)")
         }
         if case .fixed(let n) = fdBudget { try positive(n, "fdBudget") }
         if let maxConnectionsPerAddress { try positive(maxConnectionsPerAddress, "maxConnectionsPerAddress") }

@@ -25,16 +25,24 @@ public final class LWSContext: Sendable {
     ///   - callbacks: the closure style instead of `handler`.
     ///   - upgradeHook: decides each upgrade before the 101; see ``LWSContextBuilder/onUpgrade(_:)``.
     ///   - authorize: an async check after the 101; see ``LWSContextBuilder/authorize(_:)``.
+    ///   - routes: plain HTTP handlers by exact path; see ``LWSContextBuilder/route(_:_:)``.
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
     public convenience init(
         configuration: LWSConfiguration,
         handler: (@Sendable (WebSocketConnection) async throws -> Void)? = nil,
         callbacks: WebSocketCallbacks = WebSocketCallbacks(),
         upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil,
-        authorize: (@Sendable (WebSocketConnection) async throws -> Bool)? = nil
+        authorize: (@Sendable (WebSocketConnection) async throws -> Bool)? = nil,
+        routes: [String: @Sendable (HTTPRouteRequest) async throws -> HTTPRouteResponse] = [:]
     ) throws {
         try configuration.validate()
         try ContextEngine.validateTLS(configuration)
+        try ContextEngine.validateStaticFiles(configuration)
+        if !routes.isEmpty, configuration.listen == nil {
+            throw LWSError.invalidConfiguration("routes need listen(host:port:)")
+        }
+        let routeTable = try HTTPRouteTable(
+            routePaths: Array(routes.keys), filePrefixes: configuration.staticFiles.map(\.urlPrefix))
         if handler != nil, !callbacks.isEmpty {
             throw LWSError.invalidConfiguration("set either an async handler or callbacks, not both")
         }
@@ -48,7 +56,8 @@ public final class LWSContext: Sendable {
             budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
             listeners: (configuration.listen == nil ? 0 : 1) + (configuration.plainListen == nil ? 0 : 1), softLimit: limits.soft, hardLimit: limits.hard)
         try self.init(engine: ContextEngine(
-            configuration: configuration, plan: plan, handler: connectionHandler, upgradeHook: upgradeHook))
+            configuration: configuration, plan: plan, handler: connectionHandler, upgradeHook: upgradeHook,
+            routes: routes, routeTable: routeTable))
     }
 
     private init(engine: ContextEngine) throws {

@@ -10,6 +10,7 @@ public struct LWSContextBuilder: Sendable {
     private var callbacks = WebSocketCallbacks()
     private var upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
     private var authorize: (@Sendable (WebSocketConnection) async throws -> Bool)?
+    private var routes: [String: @Sendable (HTTPRouteRequest) async throws -> HTTPRouteResponse] = [:]
 
     /// A builder with every default.
     public init() {}
@@ -159,6 +160,31 @@ public struct LWSContextBuilder: Sendable {
     public func authorize(_ check: @escaping @Sendable (WebSocketConnection) async throws -> Bool) -> Self {
         with { $0.authorize = check }
     }
+    /// Answers plain HTTP `GET` and `HEAD` requests for exactly `path` (the query aside), for
+    /// example a health check: `.route("/healthz") { _ in .text("ok") }`. The handler runs off
+    /// the service thread and must answer within ``LWSConfiguration/handshakeTimeout``, when lws
+    /// drops the connection. If it throws, the request gets 500 and the error is logged. Other
+    /// methods get 405; paths no route or folder serves get 404. A second route for the same
+    /// path replaces the first.
+    /// - Parameters:
+    ///   - path: the exact path, e.g. "/healthz".
+    ///   - handler: makes the response.
+    public func route(_ path: String, _ handler: @escaping @Sendable (HTTPRouteRequest) async throws -> HTTPRouteResponse) -> Self {
+        with { $0.routes[path] = handler }
+    }
+    /// Serves the files of `directory` over plain HTTP at `urlPrefix`, through lws's own file
+    /// mount: content types by suffix, `index.html` for a folder, 404 for a missing file, 403
+    /// for a symlink that leads outside the folder. lws answers exactly the prefix ("/assets")
+    /// with its own `HTTP/1.0 301` to "/assets/", WebSocket upgrades included; see
+    /// ``StaticFiles/urlPrefix``.
+    /// - Parameters:
+    ///   - directory: the folder on disk; `build()` checks it can be read.
+    ///   - urlPrefix: "/" (the default) or a path without a trailing slash.
+    public func serveFiles(from directory: String, at urlPrefix: String = "/") -> Self {
+        with { $0.configuration.staticFiles.append(StaticFiles(directory: directory, urlPrefix: urlPrefix)) }
+    }
+    /// - Parameter names: see ``LWSConfiguration/customRequestHeaders``; added to the defaults.
+    public func customRequestHeaders(_ names: [String]) -> Self { with { $0.configuration.customRequestHeaders += names } }
     /// - Parameter origins: see ``LWSConfiguration/allowedOrigins``.
     public func allowedOrigins(_ origins: Set<String>?) -> Self { with { $0.configuration.allowedOrigins = origins } }
     /// - Parameter value: see ``LWSConfiguration/maxConnectionsPerAddress``.
@@ -171,6 +197,7 @@ public struct LWSContextBuilder: Sendable {
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
     public func build() throws -> LWSContext {
         try LWSContext(
-            configuration: configuration, handler: handler, callbacks: callbacks, upgradeHook: upgradeHook, authorize: authorize)
+            configuration: configuration, handler: handler, callbacks: callbacks, upgradeHook: upgradeHook, authorize: authorize,
+            routes: routes)
     }
 }

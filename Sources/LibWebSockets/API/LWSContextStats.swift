@@ -9,7 +9,8 @@ public final class LWSContextStats: Sendable {
         /// Connections refused, for any reason (the fields below, and client connects over
         /// `maxConnections`).
         public var refusedConnections: Int
-        /// Upgrades refused with 503: `maxConnections` reached, or the context was stopping.
+        /// Upgrades and plain HTTP connections refused with 503: `maxConnections` reached, or
+        /// the context was stopping.
         public var refusedOverCapacity: Int
         /// Upgrades refused with 403 because of their Origin (``LWSConfiguration/allowedOrigins``).
         public var refusedByOrigin: Int
@@ -19,6 +20,8 @@ public final class LWSContextStats: Sendable {
         public var refusedByHook: Int
         /// Upgrades refused with 500 because the upgrade hook threw.
         public var upgradeHookErrors: Int
+        /// Plain HTTP requests received (routes, files, 404s), refused ones included.
+        public var httpRequests: Int
         /// Connections accepted or established since the start.
         public var totalConnections: Int
         /// Whole messages received.
@@ -39,6 +42,7 @@ public final class LWSContextStats: Sendable {
     private let refusedByHook = Atomic<Int>(0)
     private let upgradeHookErrors = Atomic<Int>(0)
     private let total = Atomic<Int>(0)
+    private let httpRequests = Atomic<Int>(0)
     private let messagesIn = Atomic<Int>(0)
     private let messagesOut = Atomic<Int>(0)
     private let bytesIn = Atomic<Int>(0)
@@ -55,6 +59,7 @@ public final class LWSContextStats: Sendable {
             refusedByAddressLimit: refusedByAddressLimit.load(ordering: .relaxed),
             refusedByHook: refusedByHook.load(ordering: .relaxed),
             upgradeHookErrors: upgradeHookErrors.load(ordering: .relaxed),
+            httpRequests: httpRequests.load(ordering: .relaxed),
             totalConnections: total.load(ordering: .relaxed), messagesIn: messagesIn.load(ordering: .relaxed),
             messagesOut: messagesOut.load(ordering: .relaxed), bytesIn: bytesIn.load(ordering: .relaxed),
             bytesOut: bytesOut.load(ordering: .relaxed))
@@ -84,6 +89,8 @@ public final class LWSContextStats: Sendable {
         }
         return connectionRefused()
     }
+
+    func httpRequestReceived() { Self.bump(httpRequests, by: 1) }
 
     func messageReceived(bytes: Int) {
         Self.bump(messagesIn, by: 1)

@@ -37,7 +37,7 @@ extension ContextEngine {
     /// What the upgrade request said, read while lws still has the headers.
     /// - Parameter remoteAddress: the client's address as the upgrade gate decided it.
     private func requestInfo(of wsi: OpaquePointer, remoteAddress: String?) -> WebSocketConnection.Info {
-        let headers = Headers.all(of: wsi)
+        let headers = Headers.all(of: wsi, customNames: configuration.customRequestHeaders)
         var subprotocol: String?
         if headers["sec-websocket-protocol"] != nil, let protocolPointer = lws_get_protocol(wsi),
            let name = protocolPointer.pointee.name {

@@ -19,6 +19,15 @@ extension ContextEngine {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             drainInbox()
             return 0  // nonzero would close lws's wake pipe for good
+        case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+            return filterHTTPRequest(wsi: wsi, uri: input, length: length)
+        case LWS_CALLBACK_HTTP:
+            return serveHTTP(wsi: wsi)
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return httpWriteable(wsi: wsi, user: user, input: input, length: length)
+        case LWS_CALLBACK_CLOSED_HTTP:
+            httpConnectionEnded(wsi: wsi)
+            return 0
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi: wsi)
         case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
@@ -58,6 +67,7 @@ extension ContextEngine {
             guard let headers = core(of: wsi)?.local.value.handshake?.headers, let input else { return 0 }
             return Headers.append(headers, wsi: wsi, cursor: input, remaining: length) ? 0 : -1
         case LWS_CALLBACK_WSI_DESTROY:
+            httpConnectionEnded(wsi: wsi)
             releaseBox(of: wsi)
             wakeIfJobsQueuedBeforePoll()
             return 0
@@ -105,8 +115,10 @@ extension ContextEngine {
 
     // MARK: Admission and the end
 
+    /// Whether one more connection fits: WebSockets and plain HTTP connections count together.
     func admitsConnection() -> Bool {
-        local.value.shutdownDeadline == nil && local.value.connections.count < configuration.maxConnections
+        local.value.shutdownDeadline == nil
+            && local.value.connections.count + local.value.httpConnections.count < configuration.maxConnections
     }
 
     func register(_ core: ConnectionCore) {

@@ -4,12 +4,13 @@ import CLibwebsockets
 extension ContextEngine {
     /// Creates the lws context from the configuration; on failure records why and returns nil.
     func createContext() -> OpaquePointer? {
-        let resources = ContextResources(configuration: configuration)
+        let resources = ContextResources(configuration: configuration, routeTable: routeTable)
         var info = lws_context_creation_info()
         info.port = configuration.listen.map { Int32($0.port) } ?? CONTEXT_PORT_NO_LISTEN
         info.iface = UnsafePointer(resources.iface)
         info.protocols = UnsafePointer(resources.protocols)
         info.vhost_name = UnsafePointer(resources.vhostName)
+        info.mounts = resources.httpMounts.head
         // Client Origin headers go out as given, not with "http://" prepended.
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions) | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
         // lws 4.1 binds an IPv4 interface address on an IPv6 vhost as the IPv6 wildcard, which
@@ -85,6 +86,7 @@ extension ContextEngine {
         info.iface = resources.plainIface
         info.protocols = UnsafePointer(resources.protocols)
         info.vhost_name = resources.plainVhostName
+        info.mounts = resources.httpMounts.head
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions) | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
         if let host, AddressResolver.isIPv4(host) { info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)

@@ -47,6 +47,12 @@ final class ContextEngine: Sendable {
         /// Open server connections per remote address, kept only with a per-address cap.
         var openPerAddress: [String: Int] = [:]
         var addressOfConnection: [ObjectIdentifier: String] = [:]
+        /// Plain HTTP connections that made a request and have not closed: they count toward
+        /// `maxConnections` beside the WebSockets.
+        var httpConnections: Set<OpaquePointer> = []
+        /// Requests a route is answering, by connection.
+        var httpExchanges: [OpaquePointer: HTTPExchange] = [:]
+        var nextExchangeID: UInt64 = 0
         /// Set while `lws_context_destroy` runs, when even this thread may not wake lws.
         var destroying = false
         /// One buffer with `LWS_PRE` headroom, reused for every write on this thread.
@@ -59,6 +65,8 @@ final class ContextEngine: Sendable {
     let handler: ConnectionHandler?
     let upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
     let upgradePolicy: UpgradePolicy
+    let routes: [String: HTTPRouteHandler]
+    let routeTable: HTTPRouteTable
     let stats = LWSContextStats()
     let identity = ServiceThreadIdentity()
     let limits: ConnectionCore.Limits
@@ -76,8 +84,11 @@ final class ContextEngine: Sendable {
 
     init(
         configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?,
-        upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil
+        upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil,
+        routes: [String: HTTPRouteHandler] = [:], routeTable: HTTPRouteTable
     ) {
+        self.routes = routes
+        self.routeTable = routeTable
         self.configuration = configuration
         self.plan = plan
         self.handler = handler

@@ -27,6 +27,8 @@ final class ContextResources {
     /// The TLS strings lws keeps pointers to: ALPN, the server's files, the client vhost's
     /// name and trust roots.
     private(set) var tls = TLSStrings()
+    /// The plain HTTP mounts: folders, and the routes under them.
+    let httpMounts: HTTPMounts
 
     struct TLSStrings {
         var alpn: UnsafePointer<CChar>?
@@ -41,12 +43,13 @@ final class ContextResources {
         var clientPrivateKey: UnsafePointer<CChar>?
     }
 
-    init(configuration: LWSConfiguration) {
+    init(configuration: LWSConfiguration, routeTable: HTTPRouteTable) {
         let names = [Self.defaultProtocolName] + configuration.subprotocols
         protocolCount = names.count
         protocols = .allocate(capacity: names.count + 1)  // + the zeroed terminator
         protocols.initialize(repeating: lws_protocols(), count: names.count + 1)
         vhostName = strdup(Self.vhostName)
+        httpMounts = HTTPMounts(table: routeTable, files: configuration.staticFiles, routeProtocolName: Self.defaultProtocolName)
         iface = configuration.listen?.host.map { strdup($0) }
         for (index, name) in names.enumerated() {
             let cName = strdup(name)!

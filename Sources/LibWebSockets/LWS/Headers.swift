@@ -11,8 +11,10 @@ enum Headers {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    /// Every request header lws parsed, names lower-cased, in lws's token order.
-    static func all(of wsi: OpaquePointer) -> WebSocketHeaders {
+    /// Every request header lws parsed, names lower-cased, in lws's token order, then those of
+    /// `customNames` present. lws 4.1.6 parses about 100 well-known names into tokens and keeps
+    /// others only for lookup by name (`lws_hdr_custom_copy`): it cannot list them.
+    static func all(of wsi: OpaquePointer, customNames: [String] = []) -> WebSocketHeaders {
         var pairs: [(name: String, value: String)] = []
         for index in 0 ..< Int(WSI_TOKEN_COUNT.rawValue) {
             let token = lws_token_indexes(rawValue: UInt32(index))
@@ -21,14 +23,38 @@ enum Headers {
             guard cName.hasSuffix(":"), !cName.hasPrefix(":"), let value = value(token, of: wsi) else { continue }
             pairs.append((String(cName.dropLast()), value))
         }
+        for name in customNames {
+            let key = name.lowercased() + ":"
+            let length = Int(lws_hdr_custom_length(wsi, key, Int32(key.utf8.count)))
+            guard length >= 0 else { continue }
+            var buffer = [CChar](repeating: 0, count: length + 1)
+            guard lws_hdr_custom_copy(wsi, &buffer, Int32(buffer.count), key, Int32(key.utf8.count)) >= 0 else { continue }
+            pairs.append((name.lowercased(), buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))
+        }
         return WebSocketHeaders(pairs)
     }
 
     /// The request path with its query, e.g. "/chat?room=1".
     static func pathWithQuery(of wsi: OpaquePointer) -> String {
-        var path = value(WSI_TOKEN_GET_URI, of: wsi) ?? "/"
-        if let query = value(WSI_TOKEN_HTTP_URI_ARGS, of: wsi), !query.isEmpty { path += "?" + query }
-        return path
+        let path = value(WSI_TOKEN_GET_URI, of: wsi) ?? "/"
+        let query = query(of: wsi)
+        return query.isEmpty ? path : path + "?" + query
+    }
+
+    /// The query, its arguments joined with "&". lws keeps each argument as a fragment of
+    /// `WSI_TOKEN_HTTP_URI_ARGS`, and `lws_hdr_copy` would join them with ",".
+    static func query(of wsi: OpaquePointer) -> String {
+        var arguments: [String] = []
+        var index: Int32 = 0
+        while true {
+            let length = Int(lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index))
+            guard length > 0 else { break }
+            var buffer = [CChar](repeating: 0, count: length + 1)
+            guard lws_hdr_copy_fragment(wsi, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index) >= 0 else { break }
+            arguments.append(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+            index += 1
+        }
+        return arguments.joined(separator: "&")
     }
 
     /// The TCP peer's numeric address; an IPv4-mapped IPv6 address is given as plain IPv4.
@@ -70,9 +96,17 @@ enum Headers {
     static func respond(
         status: Int, headers: [(String, String)], body: String, wsi: OpaquePointer
     ) -> Bool {
+        respond(status: status, headers: headers, body: Array(body.utf8), sendBody: true, wsi: wsi)
+    }
+
+    /// ``respond(status:headers:body:wsi:)`` with a body of bytes; without `sendBody` (a
+    /// `HEAD` request) only the headers go out, `Content-Length` still the body's.
+    static func respond(
+        status: Int, headers: [(String, String)], body: [UInt8], sendBody: Bool, wsi: OpaquePointer
+    ) -> Bool {
         let headroom = ContextResources.pre
         // The status line, lws's own headers and Content-Length fit in 512; then ours and the body.
-        let extra = headers.reduce(body.utf8.count) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
+        let extra = headers.reduce(body.count) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
         var buffer = [UInt8](repeating: 0, count: headroom + 512 + extra)
         return buffer.withUnsafeMutableBufferPointer { storage -> Bool in
             let start = storage.baseAddress! + headroom
@@ -85,12 +119,12 @@ enum Headers {
             }
             guard wroteStatus == 0 else { return false }
             for (name, value) in headers where !add(name, value, wsi: wsi, cursor: &p, end: end) { return false }
-            guard lws_add_http_header_content_length(wsi, lws_filepos_t(body.utf8.count), &p, end) == 0,
-                  lws_finalize_http_header(wsi, &p, end) == 0, var cursor = p, end - cursor >= body.utf8.count
+            guard lws_add_http_header_content_length(wsi, lws_filepos_t(body.count), &p, end) == 0,
+                  lws_finalize_http_header(wsi, &p, end) == 0, var cursor = p, end - cursor >= body.count
             else { return false }
-            for byte in body.utf8 {
-                cursor.pointee = byte
-                cursor += 1
+            if sendBody, !body.isEmpty {
+                body.withUnsafeBufferPointer { bytes in cursor.update(from: bytes.baseAddress!, count: bytes.count) }
+                cursor += body.count
             }
             return lws_write(wsi, start, cursor - start, LWS_WRITE_HTTP_FINAL) >= 0
         }

@@ -81,6 +81,8 @@ extension ContextEngine {
             beginShutdown(deadline: deadline)
         case .reloadCertificates(let promise):
             reloadCertificates(promise)
+        case .httpRespond(let wsi, let id, let response):
+            routeAnswered(wsi: wsi, id: id, response: response)
         case .tick:
             break
         }

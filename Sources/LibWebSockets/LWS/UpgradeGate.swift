@@ -21,6 +21,8 @@ extension ContextEngine {
     /// `HTTP_CONFIRM_UPGRADE`: 0 lets the upgrade go on, -1 hangs up after our refusal.
     func confirmUpgrade(wsi: OpaquePointer) -> Int32 {
         local.value.pendingUpgrades[wsi] = nil  // lws reuses wsi memory
+        // A keep-alive HTTP connection that now upgrades counts once, as the WebSocket.
+        if !local.value.httpConnections.isEmpty { local.value.httpConnections.remove(wsi) }
         guard admitsConnection() else { return refuse(.overCapacity, wsi: wsi) }
         let request = upgradeRequest(of: wsi)
         let open = local.value.openPerAddress[request.remoteAddress] ?? 0
@@ -72,7 +74,7 @@ extension ContextEngine {
 
     /// The request as the hook sees it.
     private func upgradeRequest(of wsi: OpaquePointer) -> WebSocketUpgradeRequest {
-        let headers = Headers.all(of: wsi)
+        let headers = Headers.all(of: wsi, customNames: configuration.customRequestHeaders)
         let peer = Headers.peerAddress(of: wsi)
         return WebSocketUpgradeRequest(
             path: Headers.pathWithQuery(of: wsi), headers: headers,

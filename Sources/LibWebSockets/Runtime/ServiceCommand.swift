@@ -14,6 +14,9 @@ enum ServiceCommand {
     case shutdown(deadline: ContinuousClock.Instant)
     /// Load the listener's certificate chain and key again from their files.
     case reloadCertificates(ServicePromise<Void>)
+    /// A route answered: write it on the connection it came from, if that is still waiting
+    /// (`wsi` as a bit pattern, `id` the ``HTTPExchange``'s).
+    case httpRespond(wsi: UInt, id: UInt64, HTTPRouteResponse)
     /// Re-check the shutdown deadline.
     case tick
 }

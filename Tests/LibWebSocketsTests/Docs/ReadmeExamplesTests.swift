@@ -144,6 +144,33 @@ extension AllTests {
             await server.shutdown()
         }
 
+        /// The README's HTTP block: a folder at "/", a route, and the echo on the same port.
+        @Test func httpFilesRouteAndEchoOnOnePort() async throws {
+            let folder = NSTemporaryDirectory() + "readme-site-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder + "/public", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try "<h1>readme</h1>".write(toFile: folder + "/public/index.html", atomically: true, encoding: .utf8)
+            let site = try LWSContext.builder()
+                .listen(host: "127.0.0.1", port: 0)  // adapted from README: .listen(host: "127.0.0.1", port: 8080)
+                .serveFiles(from: folder + "/public", at: "/")  // adapted from README: .serveFiles(from: "public", at: "/")                 // public/index.html at /, 404 for what is missing
+                .route("/healthz") { _ in .text("ok") }              // exact path, GET and HEAD
+                .onConnection { connection in
+                    for try await message in connection.messages { try await connection.send(message) }
+                }
+                .build()
+            let port = try #require(site.port)
+            #expect(try httpRequest(port: port, "/")?.text == "<h1>readme</h1>")
+            #expect(try httpRequest(port: port, "/healthz")?.text == "ok")
+            #expect(try httpRequest(port: port, "/missing.html")?.status == 404)
+            let client = try LWSContext.builder().build()
+            let connection = try await client.connect(to: "ws://127.0.0.1:\(port)/")
+            try await connection.send(text: "beside http")
+            var iterator = connection.messages.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("beside http"))
+            await client.shutdown()
+            await site.shutdown()
+        }
+
         /// The README's wss server and client, with certificates made at test time.
         @Test func wssServerAndClientEcho() async throws {
             let certs = try TestCertificates()
