@@ -5,7 +5,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan bench check-docs check-layers conformance certs
+.PHONY: deps build run test test-plain test-tsan test-asan test-browser bench check-docs check-layers conformance certs
 
 deps:
 	@if ! pkg-config --exists libwebsockets 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
@@ -29,7 +29,7 @@ run: deps
 	$(SWIFT) run -c release lws-echo-server $(ARGS)
 
 # The whole suite, then again under the thread sanitizer.
-test: test-plain test-tsan conformance
+test: test-plain test-tsan conformance test-browser
 
 test-plain: deps check-docs check-layers
 	$(SWIFT) test
@@ -63,6 +63,11 @@ certs:
 
 bench: deps
 	./Benchmarks/run.sh
+
+# Headless chromium (installed with apt-get when missing) loads the echo example's page over
+# http:// and https:// and must show every echo; screenshots land in .build-browser/.
+test-browser: deps
+	SWIFT="$(SWIFT)" ./Tests/Browser/run.sh
 
 # Autobahn cases 1-10 (kosoku, pinned in Tests/Conformance/requirements.txt) against lws-echo-server.
 conformance: deps
