@@ -20,16 +20,26 @@
  *   lws-c-echo-server [--host ADDR] [--port N] [--rx-buffer-size N]
  *                     [--fd-limit N] [--serv-buf-size N]
  *                     [--max-message-size N] [--no-validate-utf8]
- *                     [--spin-ns N]
+ *                     [--spin-ns N] [--tls-cert PATH --tls-key PATH]
  *
  * --spin-ns burns N ns of CPU per received message. It is a calibration knob, not part of
  * the baseline: it shows what a given amount of extra work per message costs in the ratios.
  *
- * Once listening it prints "listening on ws://HOST:PORT" on stdout.
+ * --tls-cert / --tls-key serve wss:// with the TLS setup of the Swift
+ * package's server (Sources/LibWebSockets/LWS/TLSSetup.swift): the PEM chain
+ * and key as files, LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT, ALPN "http/1.1"
+ * only, TLS 1.2 at least (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
+ * SSL_OP_NO_TLSv1_1; SSL_OP_NO_SSLv2 is 0 in OpenSSL 1.1 and later), and,
+ * as the Swift server also sets them, the system CA bundle and the same
+ * minimum for the vhost's client side, which this server never uses.
+ *
+ * Once listening it prints "listening on ws://HOST:PORT" (or wss://) on
+ * stdout.
  * SIGINT / SIGTERM stop the service loop and destroy the context.
  */
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -38,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Pause reading a connection when this many messages wait to be echoed... */
 #define QUEUE_PAUSE_AT	8
@@ -278,6 +289,7 @@ usage(const char *argv0)
 		"usage: %s [--host ADDR] [--port N] [--rx-buffer-size N]\n"
 		"          [--fd-limit N] [--serv-buf-size N]\n"
 		"          [--max-message-size N] [--no-validate-utf8] [--spin-ns N]\n"
+		"          [--tls-cert PATH --tls-key PATH]\n"
 		"  --host ADDR           address to bind (default 127.0.0.1)\n"
 		"  --port N              port, 0 = ephemeral (default 0)\n"
 		"  --rx-buffer-size N    protocol rx_buffer_size (default 65536)\n"
@@ -286,7 +298,9 @@ usage(const char *argv0)
 		"  --serv-buf-size N     pt_serv_buf_size, 0 = lws default (4096)\n"
 		"  --max-message-size N  close with 1009 above this (default 16 MiB)\n"
 		"  --no-validate-utf8    do not validate text messages\n"
-		"  --spin-ns N           burn N ns of CPU per message (calibration)\n",
+		"  --spin-ns N           burn N ns of CPU per message (calibration)\n"
+		"  --tls-cert PATH       serve wss:// with this PEM certificate chain\n"
+		"  --tls-key PATH        the PEM private key of --tls-cert\n",
 		argv0);
 }
 
@@ -313,7 +327,7 @@ main(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct sigaction sa;
 	struct lws_vhost *vh;
-	const char *host = "127.0.0.1";
+	const char *host = "127.0.0.1", *tls_cert = NULL, *tls_key = NULL;
 	long port = 0, rx_buffer_size = 65536, fd_limit = 0, serv_buf = 0;
 	long max_msg = (long)max_message_size, spin_ns = 0;
 	int validate_utf8 = 1, i;
@@ -330,10 +344,16 @@ main(int argc, char **argv)
 			validate_utf8 = 0;
 			continue;
 		}
-		if (!strcmp(a, "--host")) {
+		if (!strcmp(a, "--host") || !strcmp(a, "--tls-cert") ||
+		    !strcmp(a, "--tls-key")) {
 			if (++i >= argc)
 				goto missing;
-			host = argv[i];
+			if (!strcmp(a, "--host"))
+				host = argv[i];
+			else if (!strcmp(a, "--tls-cert"))
+				tls_cert = argv[i];
+			else
+				tls_key = argv[i];
 			continue;
 		}
 		if (!strcmp(a, "--port")) {
@@ -361,6 +381,10 @@ main(int argc, char **argv)
 			return 2;
 	}
 
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "--tls-cert and --tls-key go together\n");
+		return 2;
+	}
 	max_message_size = (size_t)max_msg;
 	if (spin_ns)
 		spin_iterations = calibrate_spin(spin_ns);
@@ -377,6 +401,8 @@ main(int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	/* context-level settings; the vhost is created explicitly below */
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (tls_cert)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.fd_limit_per_thread = (unsigned int)fd_limit;
 	info.pt_serv_buf_size = (unsigned int)serv_buf;
 	info.gid = -1;
@@ -400,6 +426,21 @@ main(int argc, char **argv)
 	 */
 	if (!strchr(host, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (tls_cert) {
+		/* as TLSSetup.apply(_:to:) in the Swift package */
+		const char *bundle = "/etc/ssl/certs/ca-certificates.crt";
+		long tls12_minimum = (long)(SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 |
+					    SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = tls_cert;
+		info.ssl_private_key_filepath = tls_key;
+		info.alpn = "http/1.1";
+		info.ssl_options_set = tls12_minimum;
+		info.client_ssl_ca_filepath =
+			access(bundle, R_OK) == 0 ? bundle : "/dev/null";
+		info.ssl_client_options_set = tls12_minimum;
+	}
 
 	vh = lws_create_vhost(context, &info);
 	if (!vh) {
@@ -409,7 +450,8 @@ main(int argc, char **argv)
 	}
 
 	/* with port 0 the kernel chose the port; lws recorded it at bind */
-	printf("listening on ws://%s:%d\n", host, lws_get_vhost_listen_port(vh));
+	printf("listening on %s://%s:%d\n", tls_cert ? "wss" : "ws", host,
+	       lws_get_vhost_listen_port(vh));
 	fflush(stdout);
 
 	while (!interrupted)

@@ -30,6 +30,17 @@
  *     its echo, prints "established C" (flushed), keeps them open for
  *     SECONDS, then closes them.
  *
+ * TLS: a wss:// URL (wss://localhost:PORT/) makes every connection do a
+ * non-blocking OpenSSL handshake after the TCP connect, then the same
+ * upgrade and framing through SSL_read / SSL_write.  TLS 1.2 at least,
+ * OpenSSL picks the version and cipher (TLS 1.3 in practice); ALPN offers
+ * http/1.1; SNI and the name checked in the certificate are the URL's host
+ * ("localhost"; an IP literal is checked as an IP address and sends no
+ * SNI).  The server's chain is verified against --ca-file PATH, or against
+ * the system's trust store without it: there is no insecure mode.  The
+ * negotiated version, cipher and ALPN are printed once on stderr and in the
+ * RESULT line (tls=... cipher=... alpn=...).
+ *
  * The last line on stdout is always machine readable:
  *   RESULT mode=echo ... rtps=... mbps=... p50_us=... p99_us=... errors=...
  *   RESULT mode=idle ... established=... errors=...
@@ -44,6 +55,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -60,6 +72,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #define HS_BUF_SIZE	4096		/* max handshake response size */
 #define RX_BUF_SIZE	(256 * 1024)	/* shared socket read buffer */
 #define MAX_EVENTS	1024
@@ -71,6 +87,7 @@ enum { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9,
 enum cstate {
 	CS_NEW,		/* not started yet */
 	CS_CONNECTING,	/* non-blocking connect() in progress */
+	CS_TLS,		/* wss: TLS handshake (SSL_connect) in progress */
 	CS_HANDSHAKE,	/* upgrade request sent, reading the 101 response */
 	CS_OPEN,	/* websocket open */
 	CS_CLOSING,	/* we sent a close frame, waiting for the server's */
@@ -95,6 +112,12 @@ struct conn {
 	unsigned int	content_bad:1;	/* current echo differs from sent */
 	unsigned int	awaiting:1;	/* a message is in flight */
 	unsigned int	idle_echoed:1;	/* idle mode: first echo seen */
+	unsigned int	rd_wants_wr:1;	/* wss: SSL_read needs the socket writable */
+	unsigned int	wr_wants_rd:1;	/* wss: SSL_write needs the socket readable */
+	unsigned int	out_tried:1;	/* wss: SSL_write of out (ctrl) would */
+	unsigned int	ctrl_tried:1;	/* block: retry with the same frame */
+
+	SSL		*ssl;		/* wss only, else NULL */
 
 	/* handshake */
 	char		*hs;		/* response buffer (HS_BUF_SIZE) */
@@ -123,7 +146,13 @@ struct conn {
 /* ---- options ---- */
 
 static struct sockaddr_in target;
-static char host_hdr[64], path[256] = "/";
+static char host_hdr[80], path[256] = "/";
+static char url_host[64];	/* the URL's host, as written */
+static int use_tls;		/* wss:// */
+static const char *ca_file;	/* --ca-file, else the system trust store */
+static SSL_CTX *ssl_ctx;
+static char tls_version[32] = "none", tls_cipher[64] = "none",
+	    tls_alpn[32] = "none";
 static long n_conns = 1, idle_conns = 0, connect_concurrency = 256;
 static size_t msg_size = 64;
 static int binary = 0, verify = 1;
@@ -385,15 +414,159 @@ conn_close(struct conn *c)
 {
 	if (c->state == CS_CLOSED || c->state == CS_NEW)
 		return;
-	if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE)
+	if (c->state == CS_CONNECTING || c->state == CS_TLS ||
+	    c->state == CS_HANDSHAKE)
 		pending--;
 	else
 		open_conns--;
+	if (c->ssl) {
+		/* no close_notify: the websocket close (or its absence) is
+		 * what this client measures, and the server drops TCP anyway */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	close(c->fd);	/* also removes it from the epoll set */
 	c->fd = -1;
 	c->state = CS_CLOSED;
 	free(c->hs);
 	c->hs = NULL;
+}
+
+/*
+ * ---- I/O: recv/send for ws://, SSL_read/SSL_write for wss:// ----
+ *
+ * io_read and io_write return the bytes moved (> 0), 0 for an orderly end
+ * of the stream (io_read only: FIN, TLS close_notify, or TLS EOF without
+ * close_notify), IO_AGAIN when the socket would block, or IO_ERROR with the
+ * reason in io_why.  OpenSSL's error queue is kept empty between calls, as
+ * SSL_get_error needs.
+ *
+ * OpenSSL specifics the callers rely on:
+ *  - SSL_read returns at most one TLS record, and decrypted bytes can wait
+ *    inside OpenSSL where epoll cannot see them, so wss readers loop until
+ *    IO_AGAIN rather than stopping after a short read;
+ *  - SSL_read may need to write (and SSL_write to read): rd_wants_wr asks
+ *    for EPOLLOUT to retry the read, wr_wants_rd retries the write after
+ *    the next read;
+ *  - SSL_MODE_ENABLE_PARTIAL_WRITE lets SSL_write return after each record,
+ *    like send(); after IO_AGAIN the write must be retried with the same
+ *    bytes (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets the pointer differ),
+ *    which flush_out guarantees with out_tried.
+ */
+#define IO_AGAIN	(-1)
+#define IO_ERROR	(-2)
+
+static char io_why[200];
+
+/* io_why for a failed SSL call, from the error queue (then emptied) */
+static void
+ssl_failure(struct conn *c, const char *what, int err, int saved_errno)
+{
+	unsigned long e = ERR_get_error();
+	long v = c->ssl ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+	char buf[120];
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else if (err == SSL_ERROR_SYSCALL && saved_errno)
+		snprintf(buf, sizeof(buf), "%s", strerror(saved_errno));
+	else
+		snprintf(buf, sizeof(buf), "SSL_get_error %d", err);
+	if (v != X509_V_OK)
+		snprintf(io_why, sizeof(io_why), "%s: %s (%s)", what, buf,
+			 X509_verify_cert_error_string(v));
+	else
+		snprintf(io_why, sizeof(io_why), "%s: %s", what, buf);
+	ERR_clear_error();
+}
+
+static ssize_t
+io_read(struct conn *c, void *buf, size_t len)
+{
+	int r, err, saved;
+
+	if (!c->ssl) {
+		for (;;) {
+			ssize_t n = recv(c->fd, buf, len, 0);
+
+			if (n >= 0)
+				return n;
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return IO_AGAIN;
+			snprintf(io_why, sizeof(io_why), "%s", strerror(errno));
+			return IO_ERROR;
+		}
+	}
+
+	c->rd_wants_wr = 0;
+	errno = 0;
+	r = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (r > 0)
+		return r;
+	saved = errno;
+	err = SSL_get_error(c->ssl, r);
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->rd_wants_wr = 1;
+		set_events(c, 1);
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		/* close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
+		ERR_clear_error();
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (!saved && !ERR_peek_error()) {
+			ERR_clear_error();
+			return 0;	/* EOF */
+		}
+		/* fallthrough */
+	default:
+		ssl_failure(c, "SSL_read", err, saved);
+		return IO_ERROR;
+	}
+}
+
+static ssize_t
+io_write(struct conn *c, const void *buf, size_t len)
+{
+	int r, err, saved;
+
+	if (!c->ssl) {
+		for (;;) {
+			ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+			if (n >= 0)
+				return n;
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return IO_AGAIN;
+			snprintf(io_why, sizeof(io_why), "%s", strerror(errno));
+			return IO_ERROR;
+		}
+	}
+
+	c->wr_wants_rd = 0;
+	errno = 0;
+	r = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (r > 0)
+		return r;
+	saved = errno;
+	err = SSL_get_error(c->ssl, r);
+	switch (err) {
+	case SSL_ERROR_WANT_WRITE:
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_READ:
+		c->wr_wants_rd = 1;
+		return IO_AGAIN;
+	default:
+		ssl_failure(c, "SSL_write", err, saved);
+		return IO_ERROR;
+	}
 }
 
 /* a connection failed outside an orderly close */
@@ -421,7 +594,8 @@ flush_out(struct conn *c)
 		size_t left, *off;
 		ssize_t n;
 
-		if (c->out && c->out_off && c->out_off < c->out_len) {
+		if (c->out && (c->out_off || c->out_tried) &&
+		    c->out_off < c->out_len) {
 			p = c->out;
 			left = c->out_len;
 			off = &c->out_off;
@@ -436,26 +610,32 @@ flush_out(struct conn *c)
 		} else
 			break;
 
-		n = send(c->fd, p + *off, left - *off, MSG_NOSIGNAL);
+		n = io_write(c, p + *off, left - *off);
+		if (n == IO_AGAIN) {
+			if (c->ssl && off == &c->out_off)
+				c->out_tried = 1;
+			else if (c->ssl)
+				c->ctrl_tried = 1;
+			/* wait for writable, unless OpenSSL needs a read */
+			set_events(c, c->wr_wants_rd ? c->rd_wants_wr : 1);
+			return 0;
+		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				set_events(c, 1);
-				return 0;
-			}
-			if (errno == EINTR)
-				continue;
-			conn_fail(c, &closed_early, strerror(errno));
+			conn_fail(c, &closed_early, io_why);
 			return -1;
 		}
 		*off += (size_t)n;
 		if (c->out && c->out_off == c->out_len) {
 			c->out = NULL;
 			c->out_len = c->out_off = 0;
+			c->out_tried = 0;
 		}
-		if (c->ctrl_len && c->ctrl_off == c->ctrl_len)
+		if (c->ctrl_len && c->ctrl_off == c->ctrl_len) {
 			c->ctrl_len = c->ctrl_off = 0;
+			c->ctrl_tried = 0;
+		}
 	}
-	set_events(c, 0);
+	set_events(c, c->rd_wants_wr);
 
 	return 0;
 }
@@ -478,6 +658,7 @@ send_message(struct conn *c, uint64_t now)
 	c->out = frame;
 	c->out_len = frame_len;
 	c->out_off = 0;
+	c->out_tried = 0;
 	c->awaiting = 1;
 	c->content_bad = 0;
 	c->sent_ns = now;
@@ -498,13 +679,15 @@ send_close(struct conn *c)
 	 * waiting for at the end of a run: in both cases just drop the TCP
 	 * connection.
 	 */
-	if ((c->out && c->out_off) || c->ctrl_off) {
+	if ((c->out && (c->out_off || c->out_tried)) || c->ctrl_off ||
+	    c->ctrl_tried) {
 		conn_close(c);
 		return;
 	}
 	c->state = CS_CLOSING;
 	c->out = NULL;	/* an unsent message is simply not sent */
 	c->out_len = 0;
+	c->out_tried = 0;
 	c->ctrl_len = 0;
 	if (send_ctrl(c, OP_CLOSE, normal, sizeof(normal)) == 0 && c->want_out)
 		conn_close(c);
@@ -551,16 +734,8 @@ send_upgrade(struct conn *c)
 {
 	unsigned char key[16], digest[20];
 	char key64[32], cat[128], req[512];
-	int err = 0, len;
-	socklen_t sl = sizeof(err);
+	int len;
 	ssize_t n;
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
-		err = errno;
-	if (err) {
-		conn_fail(c, &conn_errors, strerror(err));
-		return;
-	}
 
 	fill_random(key, sizeof(key));
 	base64(key, sizeof(key), key64);
@@ -579,9 +754,9 @@ send_upgrade(struct conn *c)
 		       "\r\n", path, host_hdr, key64);
 
 	/* a fresh socket always takes a few hundred bytes in one go */
-	n = send(c->fd, req, (size_t)len, MSG_NOSIGNAL);
+	n = io_write(c, req, (size_t)len);
 	if (n != len) {
-		conn_fail(c, &conn_errors, n < 0 ? strerror(errno) :
+		conn_fail(c, &conn_errors, n == IO_ERROR ? io_why :
 			  "short write of upgrade request");
 		return;
 	}
@@ -594,8 +769,90 @@ send_upgrade(struct conn *c)
 	set_events(c, 0);
 }
 
+/* wss: the first completed handshake says what was negotiated */
+static void
+tls_note(struct conn *c)
+{
+	const unsigned char *alpn;
+	unsigned int alpn_len = 0;
+	int group;
+
+	if (strcmp(tls_version, "none"))
+		return;
+	snprintf(tls_version, sizeof(tls_version), "%s", SSL_get_version(c->ssl));
+	snprintf(tls_cipher, sizeof(tls_cipher), "%s",
+		 SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+	if (alpn_len)
+		snprintf(tls_alpn, sizeof(tls_alpn), "%.*s", (int)alpn_len,
+			 (const char *)alpn);
+	group = SSL_get_negotiated_group(c->ssl);
+	fprintf(stderr, "lws-load: TLS: %s, cipher %s, key exchange %s, ALPN "
+		"%s; server certificate verified for %s against %s\n",
+		tls_version, tls_cipher, group ? OBJ_nid2sn(group) : "?",
+		tls_alpn, url_host, ca_file ? ca_file : "the system trust store");
+}
+
+/* wss: drive SSL_connect; epoll interest follows what OpenSSL waits for */
+static void
+tls_step(struct conn *c)
+{
+	int r, err, saved;
+
+	errno = 0;
+	r = SSL_connect(c->ssl);
+	if (r == 1) {
+		tls_note(c);
+		send_upgrade(c);
+		return;
+	}
+	saved = errno;
+	err = SSL_get_error(c->ssl, r);
+	if (err == SSL_ERROR_WANT_READ)
+		set_events(c, 0);
+	else if (err == SSL_ERROR_WANT_WRITE)
+		set_events(c, 1);
+	else {
+		ssl_failure(c, "TLS handshake", err, saved);
+		conn_fail(c, &conn_errors, io_why);
+	}
+}
+
+/* the TCP connect finished: TLS handshake (wss) or upgrade request (ws) */
+static void
+connect_done(struct conn *c)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		err = errno;
+	if (err) {
+		conn_fail(c, &conn_errors, strerror(err));
+		return;
+	}
+	if (!use_tls) {
+		send_upgrade(c);
+		return;
+	}
+	c->ssl = SSL_new(ssl_ctx);
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd))
+		die("SSL_new / SSL_set_fd failed");
+	/* SNI for a name, never for an IP literal (RFC 6066) */
+	{
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, url_host, &a) != 1 &&
+		    !SSL_set_tlsext_host_name(c->ssl, url_host))
+			die("SSL_set_tlsext_host_name failed");
+	}
+	c->state = CS_TLS;
+	tls_step(c);
+}
+
 static void on_all_established(uint64_t now);
 static int parse_frames(struct conn *c, const unsigned char *p, size_t n);
+static void read_frames(struct conn *c);
 
 /* check the 101 response; returns bytes of it consumed, or -1 */
 static long
@@ -665,28 +922,32 @@ read_handshake(struct conn *c, uint64_t now)
 	long used;
 	size_t extra;
 
-	n = recv(c->fd, c->hs + c->hs_len, HS_BUF_SIZE - 1 - c->hs_len, 0);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+	/* read until the response is complete or the socket is drained */
+	for (;;) {
+		n = io_read(c, c->hs + c->hs_len, HS_BUF_SIZE - 1 - c->hs_len);
+		if (n == IO_AGAIN)
 			return;
-		conn_fail(c, &conn_errors, strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		conn_fail(c, &conn_errors, "closed during handshake");
-		return;
-	}
-	c->hs_len += (size_t)n;
+		if (n == IO_ERROR) {
+			conn_fail(c, &conn_errors, io_why);
+			return;
+		}
+		if (n == 0) {
+			conn_fail(c, &conn_errors, "closed during handshake");
+			return;
+		}
+		c->hs_len += (size_t)n;
 
-	used = check_upgrade(c);
-	if (used < 0) {
-		conn_fail(c, &conn_errors, "handshake failed");
-		return;
-	}
-	if (!used) {
-		if (c->hs_len >= HS_BUF_SIZE - 1)
+		used = check_upgrade(c);
+		if (used < 0) {
+			conn_fail(c, &conn_errors, "handshake failed");
+			return;
+		}
+		if (used)
+			break;
+		if (c->hs_len >= HS_BUF_SIZE - 1) {
 			conn_fail(c, &conn_errors, "handshake response too big");
-		return;
+			return;
+		}
 	}
 
 	/* anything after the response headers is already websocket data */
@@ -697,8 +958,11 @@ read_handshake(struct conn *c, uint64_t now)
 	c->hs = NULL;
 
 	on_open(c, now);
-	if (extra)
-		parse_frames(c, rxbuf, extra);
+	if (extra && parse_frames(c, rxbuf, extra))
+		return;
+	/* wss: decrypted bytes may wait inside OpenSSL, unseen by epoll */
+	if (c->ssl && (c->state == CS_OPEN || c->state == CS_CLOSING))
+		read_frames(c);
 }
 
 /* ---- receiving ---- */
@@ -903,13 +1167,12 @@ static void
 read_frames(struct conn *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+		ssize_t n = io_read(c, rxbuf, sizeof(rxbuf));
 
+		if (n == IO_AGAIN)
+			return;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_fail(c, &closed_early, strerror(errno));
+			conn_fail(c, &closed_early, io_why);
 			return;
 		}
 		if (n == 0) {
@@ -922,8 +1185,13 @@ read_frames(struct conn *c)
 		}
 		if (parse_frames(c, rxbuf, (size_t)n))
 			return;
-		if ((size_t)n < sizeof(rxbuf))
-			return;	/* drained; level-triggered epoll brings us back */
+		/*
+		 * ws: a short read drained the socket, and level-triggered
+		 * epoll brings us back.  wss: SSL_read returns one record at a
+		 * time and may hold more, so read until IO_AGAIN.
+		 */
+		if (!c->ssl && (size_t)n < sizeof(rxbuf))
+			return;
 	}
 }
 
@@ -971,6 +1239,7 @@ begin_closing(uint64_t now)
 		if (conns[i].state == CS_OPEN)
 			send_close(&conns[i]);
 		else if (conns[i].state == CS_CONNECTING ||
+			 conns[i].state == CS_TLS ||
 			 conns[i].state == CS_HANDSHAKE)
 			conn_close(&conns[i]);
 	}
@@ -1074,10 +1343,11 @@ report(void)
 		fprintf(stderr, "lws-load: idle: %ld/%ld connections established "
 			"and echoed, held %.1f s\n", idle_ready, n_total, hold_s);
 		printf("RESULT mode=idle connections=%ld established=%ld "
-		       "connect_s=%.3f errors=%" PRIu64 " mismatches=%" PRIu64
-		       "\n", n_total, idle_ready,
+		       "connect_s=%.3f tls=%s cipher=%s alpn=%s errors=%" PRIu64
+		       " mismatches=%" PRIu64 "\n", n_total, idle_ready,
 		       t_established ? (double)(t_established - t_start) / 1e9
-				     : 0.0, errors, mismatches);
+				     : 0.0, tls_version, tls_cipher, tls_alpn,
+		       errors, mismatches);
 	} else {
 		double secs = duration_s, rtps = roundtrips / secs, cpu = 0;
 
@@ -1097,13 +1367,14 @@ report(void)
 		       "duration_s=%.3f roundtrips=%" PRIu64 " rtps=%.1f "
 		       "mbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
 		       "p999_us=%.1f max_us=%.1f client_cpu_pct=%.0f "
-		       "cpu_s=%.3f wall_s=%.3f errors=%" PRIu64
-		       " mismatches=%" PRIu64 "\n",
+		       "cpu_s=%.3f wall_s=%.3f tls=%s cipher=%s alpn=%s "
+		       "errors=%" PRIu64 " mismatches=%" PRIu64 "\n",
 		       n_total, msg_size, binary ? "binary" : "text", secs,
 		       roundtrips, rtps, rtps * (double)msg_size / 1e6,
 		       pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
 		       pct_us(100), cpu, cpu_seconds(),
-		       (double)(now_ns() - t_start) / 1e9, errors, mismatches);
+		       (double)(now_ns() - t_start) / 1e9, tls_version,
+		       tls_cipher, tls_alpn, errors, mismatches);
 	}
 	if (errors)
 		fprintf(stderr, "lws-load: errors: %" PRIu64 " (mismatches %"
@@ -1127,7 +1398,11 @@ usage(void)
 	    "  lws-load --url ws://127.0.0.1:PORT/ --idle C [--hold S] "
 	    "[--size BYTES]\n"
 	    "common: [--connect-concurrency N (256)] [--connect-timeout S "
-	    "(60)]\n");
+	    "(60)]\n"
+	    "        [--ca-file PATH]   wss://: trust these CAs (default: the "
+	    "system's)\n"
+	    "URLs: ws://HOST:PORT/PATH or wss://HOST:PORT/PATH, HOST in "
+	    "127.0.0.0/8 or localhost\n");
 	exit(2);
 }
 
@@ -1139,9 +1414,14 @@ parse_url(const char *url)
 	long port = 80;
 	size_t hl;
 
-	if (strncmp(url, "ws://", 5))
-		die("only ws:// URLs are supported: %s", url);
-	hp = url + 5;
+	if (!strncmp(url, "ws://", 5))
+		hp = url + 5;
+	else if (!strncmp(url, "wss://", 6)) {
+		hp = url + 6;
+		use_tls = 1;
+		port = 443;
+	} else
+		die("only ws:// and wss:// URLs are supported: %s", url);
 	slash = strchr(hp, '/');
 	if (!slash)
 		slash = hp + strlen(hp);
@@ -1162,6 +1442,7 @@ parse_url(const char *url)
 	if (strlen(p) >= sizeof(path))
 		die("path too long");
 	strcpy(path, p);
+	strcpy(url_host, host);	/* SNI and certificate name (wss) */
 
 	if (!strcmp(host, "localhost"))
 		strcpy(host, "127.0.0.1");
@@ -1173,7 +1454,48 @@ parse_url(const char *url)
 	if ((ntohl(target.sin_addr.s_addr) >> 24) != 127)
 		die("refusing non-loopback target %s (benchmarks are "
 		    "loopback-only)", host);
-	snprintf(host_hdr, sizeof(host_hdr), "%s:%ld", host, port);
+	snprintf(host_hdr, sizeof(host_hdr), "%s:%ld", url_host, port);
+}
+
+/* wss: one client SSL_CTX for every connection */
+static void
+tls_init(void)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+	X509_VERIFY_PARAM *vp;
+	struct in_addr a;
+
+	ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (!ssl_ctx)
+		die("SSL_CTX_new failed");
+	/* TLS 1.2 at least; OpenSSL negotiates the rest (TLS 1.3 if both can) */
+	if (!SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION))
+		die("SSL_CTX_set_min_proto_version failed");
+	SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a peer that drops TCP without close_notify reads as EOF */
+	SSL_CTX_set_options(ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* no resumption: every connection makes a full handshake */
+	SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file) {
+		if (SSL_CTX_load_verify_locations(ssl_ctx, ca_file, NULL) != 1)
+			die("--ca-file %s: %s", ca_file,
+			    ERR_reason_error_string(ERR_get_error()));
+	} else if (SSL_CTX_set_default_verify_paths(ssl_ctx) != 1)
+		die("cannot load the system trust store");
+	vp = SSL_CTX_get0_param(ssl_ctx);
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (inet_pton(AF_INET, url_host, &a) == 1) {
+		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, url_host))
+			die("X509_VERIFY_PARAM_set1_ip_asc failed");
+	} else if (!X509_VERIFY_PARAM_set1_host(vp, url_host, 0))
+		die("X509_VERIFY_PARAM_set1_host failed");
+
+	if (SSL_CTX_set_alpn_protos(ssl_ctx, alpn, sizeof(alpn) - 1))
+		die("SSL_CTX_set_alpn_protos failed");
+	ERR_clear_error();
 }
 
 static double
@@ -1254,6 +1576,8 @@ main(int argc, char **argv)
 				connect_concurrency = (long)arg_double(o, v, 1);
 			else if (!strcmp(o, "--connect-timeout"))
 				connect_timeout_s = arg_double(o, v, 0.1);
+			else if (!strcmp(o, "--ca-file"))
+				ca_file = v;
 			else {
 				fprintf(stderr, "unknown option %s\n", o);
 				usage();
@@ -1265,6 +1589,10 @@ main(int argc, char **argv)
 	if (msg_size > 256u * 1024 * 1024)
 		die("--size too big");
 	parse_url(url);
+	if (ca_file && !use_tls)
+		die("--ca-file goes with a wss:// URL");
+	if (use_tls)
+		tls_init();
 	n_total = is_idle() ? idle_conns : n_conns;
 	raise_nofile();
 
@@ -1336,7 +1664,10 @@ main(int argc, char **argv)
 			switch (c->state) {
 			case CS_CONNECTING:
 				if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-					send_upgrade(c);
+					connect_done(c);
+				break;
+			case CS_TLS:
+				tls_step(c);
 				break;
 			case CS_HANDSHAKE:
 				read_handshake(c, now);
@@ -1345,8 +1676,13 @@ main(int argc, char **argv)
 			case CS_CLOSING:
 				if ((e & EPOLLOUT) && flush_out(c))
 					break;
-				if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				if ((e & (EPOLLIN | EPOLLERR | EPOLLHUP)) ||
+				    c->rd_wants_wr)
 					read_frames(c);
+				/* wss: a write that waited for a read */
+				if (c->wr_wants_rd && (c->state == CS_OPEN ||
+						       c->state == CS_CLOSING))
+					flush_out(c);
 				break;
 			default:
 				break;
