@@ -17,7 +17,8 @@ final class HTTPMounts {
     let resolvedDirectories: [String]
     private let mounts: UnsafeMutablePointer<lws_http_mount>?
     private let mountCount: Int
-    private let mimeTypes: UnsafeMutablePointer<lws_protocol_vhost_options>
+    /// The content types, made only when a folder is mounted.
+    private let mimeTypes: UnsafeMutablePointer<lws_protocol_vhost_options>?
     private var strings: [UnsafeMutablePointer<CChar>] = []
 
     /// Content types lws 4.1.6 lacks or gives without a charset; anything else unknown is
@@ -34,8 +35,8 @@ final class HTTPMounts {
     ]
 
     init(table: HTTPRouteTable, files: [StaticFiles], routeProtocolName: String) {
-        mimeTypes = .allocate(capacity: Self.contentTypes.count)
-        mimeTypes.initialize(repeating: lws_protocol_vhost_options(), count: Self.contentTypes.count)
+        mimeTypes = files.isEmpty ? nil : .allocate(capacity: Self.contentTypes.count)
+        mimeTypes?.initialize(repeating: lws_protocol_vhost_options(), count: Self.contentTypes.count)
         resolvedDirectories = files.map { Self.realPath($0.directory) ?? $0.directory }
         let routes = table.routesNeedingMounts
         mountCount = routes.count + files.count
@@ -43,6 +44,7 @@ final class HTTPMounts {
         mounts?.initialize(repeating: lws_http_mount(), count: mountCount)
         head = mounts.map { UnsafePointer($0) }
         for (index, entry) in Self.contentTypes.enumerated() {
+            guard let mimeTypes else { break }
             mimeTypes[index].name = keep(entry.suffix)
             mimeTypes[index].value = keep(entry.type)
             mimeTypes[index].next = index + 1 < Self.contentTypes.count ? UnsafePointer(mimeTypes + index + 1) : nil
@@ -62,7 +64,7 @@ final class HTTPMounts {
             mount.pointee.origin = keep(resolvedDirectories[offset])
             mount.pointee.def = keep(file.indexFile)
             mount.pointee.origin_protocol = UInt8(LWSMPRO_FILE.rawValue)
-            mount.pointee.extra_mimetypes = UnsafePointer(mimeTypes)
+            mount.pointee.extra_mimetypes = mimeTypes.map { UnsafePointer($0) }
             mount.pointee.cache_max_age = Int32(file.cacheMaxAge)
             mount.pointee.cache_reusable = file.cacheMaxAge > 0 ? 1 : 0
         }
@@ -88,7 +90,7 @@ final class HTTPMounts {
             mounts.deinitialize(count: mountCount)
             mounts.deallocate()
         }
-        mimeTypes.deinitialize(count: Self.contentTypes.count)
-        mimeTypes.deallocate()
+        mimeTypes?.deinitialize(count: Self.contentTypes.count)
+        mimeTypes?.deallocate()
     }
 }
