@@ -51,6 +51,10 @@ public final class LWSContext: Sendable {
         if configuration.listen != nil, connectionHandler == nil {
             throw LWSError.invalidConfiguration("a listening context needs onConnection or callbacks")
         }
+        if let plain = configuration.plainListen, !PortProbe.isFree(host: plain.host, port: plain.port) {
+            throw LWSError.contextCreationFailed(
+                "the plain listener on \(plain.host ?? "*"):\(plain.port) could not start; is the port in use?")
+        }
         let limits = OpenFileLimits.current()
         let plan = try FDBudgetPlan.make(
             budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
