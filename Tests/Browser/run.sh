@@ -72,13 +72,15 @@ cleanup() {
 	wait "$SERVER_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
+# Created here, not by the background job's redirection, which may come after the first read.
+: >"$OUT/server.log"
 "$SERVER" --host 127.0.0.1 --port 0 --plain-port 0 \
 	--tls-cert "$OUT/certs/leaf.pem" --tls-key "$OUT/certs/leaf.key" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 TLS_PORT="" PLAIN_PORT=""
 for _ in $(seq 1 600); do
-	TLS_PORT=$(sed -n 's#^listening on wss://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$OUT/server.log" | head -n1)
-	PLAIN_PORT=$(sed -n 's#^listening on ws://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$OUT/server.log" | head -n1)
+	TLS_PORT=$(sed -n 's#^listening on wss://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$OUT/server.log" | head -n1 || true)
+	PLAIN_PORT=$(sed -n 's#^listening on ws://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$OUT/server.log" | head -n1 || true)
 	[ -n "$TLS_PORT" ] && [ -n "$PLAIN_PORT" ] && break
 	kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$OUT/server.log" >&2; die "the server exited before listening"; }
 	sleep 0.1

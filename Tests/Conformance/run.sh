@@ -119,6 +119,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # 9.1.6 and 9.2.6 send 16 MiB messages: make the limit explicit, not a default.
+: >"$REPORTS/server.log"  # made here: the background job's redirection may come after the first read
 "$SERVER" --host 127.0.0.1 --port 0 --max-message-size $((16 << 20)) >"$REPORTS/server.log" 2>&1 &
 SERVER_PID=$!
 PORT=""
