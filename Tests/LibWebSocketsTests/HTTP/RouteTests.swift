@@ -117,7 +117,7 @@ extension AllTests {
             #expect(keptAlive.request("/healthz")?.status == 200)
             let refused = try #require(try httpRequest(port: port, "/healthz"))
             #expect(refused.status == 503 && refused.headers["retry-after"] == "1")
-            try await withTimeout(15) {
+            _ = try await withTimeout(15) {
                 await #expect(throws: LWSError.handshakeRejected(status: 503)) { try await client.connect(to: server.url) }
             }
             #expect(server.stats.refusedOverCapacity == 2)
