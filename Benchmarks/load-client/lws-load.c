@@ -480,25 +480,31 @@ ssl_failure(struct conn *c, const char *what, int err, int saved_errno)
 	ERR_clear_error();
 }
 
+/* recv (into rbuf) or send (from wbuf) on a plain socket, retried on EINTR. */
+static ssize_t
+plain_io(struct conn *c, void *rbuf, const void *wbuf, size_t len)
+{
+	for (;;) {
+		ssize_t n = rbuf ? recv(c->fd, rbuf, len, 0) : send(c->fd, wbuf, len, MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return IO_AGAIN;
+		snprintf(io_why, sizeof(io_why), "%s", strerror(errno));
+		return IO_ERROR;
+	}
+}
+
 static ssize_t
 io_read(struct conn *c, void *buf, size_t len)
 {
 	int r, err, saved;
 
-	if (!c->ssl) {
-		for (;;) {
-			ssize_t n = recv(c->fd, buf, len, 0);
-
-			if (n >= 0)
-				return n;
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return IO_AGAIN;
-			snprintf(io_why, sizeof(io_why), "%s", strerror(errno));
-			return IO_ERROR;
-		}
-	}
+	if (!c->ssl)
+		return plain_io(c, buf, NULL, len);
 
 	c->rd_wants_wr = 0;
 	errno = 0;
@@ -535,20 +541,8 @@ io_write(struct conn *c, const void *buf, size_t len)
 {
 	int r, err, saved;
 
-	if (!c->ssl) {
-		for (;;) {
-			ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-
-			if (n >= 0)
-				return n;
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return IO_AGAIN;
-			snprintf(io_why, sizeof(io_why), "%s", strerror(errno));
-			return IO_ERROR;
-		}
-	}
+	if (!c->ssl)
+		return plain_io(c, NULL, buf, len);
 
 	c->wr_wants_rd = 0;
 	errno = 0;

@@ -8,6 +8,10 @@ struct HTTPRouteTable: Sendable {
     let routePaths: Set<String>
     /// The mounted folders' URL prefixes, in the user's order.
     let filePrefixes: [String]
+    /// The routes that need a callback mount of their own: those under a file mount, which
+    /// would otherwise take their requests. The rest reach the router as unmounted requests.
+    /// Worked out once: ``fileMount(for:)`` runs on every request.
+    let routesNeedingMounts: [String]
 
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` for a path or prefix that is not
     ///   absolute, a prefix with a trailing slash or too long for lws, the same prefix twice,
@@ -40,16 +44,12 @@ struct HTTPRouteTable: Sendable {
         }
         self.routePaths = seen
         self.filePrefixes = filePrefixes
+        routesNeedingMounts = seen.sorted().filter { path in filePrefixes.contains { Self.matches(prefix: $0, path: path) } }
     }
 
     /// lws keeps a mount's length in an `unsigned char`.
     static let maxPrefixLength = 255
 
-    /// The routes that need a callback mount of their own: those under a file mount, which
-    /// would otherwise take their requests. The rest reach the router as unmounted requests.
-    var routesNeedingMounts: [String] {
-        routePaths.sorted().filter { path in filePrefixes.contains { Self.matches(prefix: $0, path: path) } }
-    }
 
     /// The file mount lws serves `path` from, with the rest of the path after its prefix, or
     /// `nil` when a route or nothing takes it.

@@ -124,21 +124,13 @@ extension AllTests {
 
         @Test func badFoldersAndPrefixesAreConfigurationErrors() throws {
             let site = try Site()
-            func message(_ builder: LWSContextBuilder) -> String {
-                do {
-                    _ = try builder.echo().build()
-                    return "built"
-                } catch {
-                    return "\(error)"
-                }
-            }
-            #expect(message(LWSContextBuilder.testServer().serveFiles(from: site.root + "/nope")).contains("cannot be read"))
-            #expect(message(LWSContextBuilder.testServer().serveFiles(from: site.root + "/notes.txt")).contains("is not a folder"))
-            #expect(message(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "/assets/")).contains("without a trailing slash"))
-            #expect(message(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "assets")).contains("absolute path"))
-            #expect(message(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "/a").route("/a") { _ in .text("") })
+            #expect(buildError(LWSContextBuilder.testServer().serveFiles(from: site.root + "/nope")).contains("cannot be read"))
+            #expect(buildError(LWSContextBuilder.testServer().serveFiles(from: site.root + "/notes.txt")).contains("is not a folder"))
+            #expect(buildError(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "/assets/")).contains("without a trailing slash"))
+            #expect(buildError(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "assets")).contains("absolute path"))
+            #expect(buildError(LWSContextBuilder.testServer().serveFiles(from: site.root, at: "/a").route("/a") { _ in .text("") })
                 .contains("would answer the same path"))
-            #expect(message(LWSContextBuilder.testClient().serveFiles(from: site.root)).contains("needs listen"))
+            #expect(buildError(LWSContextBuilder.testClient().serveFiles(from: site.root)).contains("needs listen"))
         }
     }
 }

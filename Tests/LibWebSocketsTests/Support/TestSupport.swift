@@ -171,3 +171,14 @@ extension WebSocketConnection {
         return try await iterator.next()
     }
 }
+
+/// What `build()` of `builder` as an echo server says: "built", or the error it threw (a context
+/// it built is released at once).
+func buildError(_ builder: LWSContextBuilder) -> String {
+    do {
+        _ = try builder.echo().build()
+        return "built"
+    } catch {
+        return "\(error)"
+    }
+}
