@@ -62,9 +62,13 @@ let package = Package(
         example("lws-echo-server"),
         example("lws-client"),
         tool("lws-footprint"),
+        // The client side of the Autobahn conformance cases (Tests/Conformance/run.sh --client).
+        executable("lws-autobahn-client", path: "Tests/Conformance/lws-autobahn-client"),
+        // zlib for the tests' own permessage-deflate peer; only the tests link it.
+        .systemLibrary(name: "CZlib", path: "Tests/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(
             name: "LibWebSocketsTests",
-            dependencies: ["LibWebSockets"],
+            dependencies: ["LibWebSockets", "CZlib"],
             swiftSettings: strictness
         ),
     ]

@@ -46,6 +46,9 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "With --tls-cert: also serve plain ws:// on this port (0 picks a free one).")
     var plainPort: Int?
 
+    @Flag(help: "Accept permessage-deflate from clients that offer it.")
+    var deflate = false
+
     @Option(help: "Serve this folder at / in place of the built-in echo page.")
     var `static`: String?
 
@@ -70,6 +73,7 @@ struct EchoServer: AsyncParsableCommand {
             .subprotocols(subprotocol)
             .logger(logger)
             .route("/healthz") { _ in .text("ok\n") }
+        if deflate { builder = builder.compression() }
         if let directory = `static` {
             builder = builder.serveFiles(from: directory, at: "/")
         } else {

@@ -72,4 +72,22 @@ static inline int lwsb_check_certificate_and_key(const char *cert, const char *k
     return result;
 }
 
+/** The `in` of LWS_EXT_CB_PAYLOAD_RX and LWS_EXT_CB_PAYLOAD_TX: lws 4.1.6's private
+ * `struct lws_ext_pm_deflate_rx_ebufs` (lib/roles/ws/private-lib-roles-ws.h), the compressed
+ * side and the plain side of one step. Same layout: two public `struct lws_tokens`. */
+struct lwsb_pmd_ebufs {
+    struct lws_tokens eb_in;
+    struct lws_tokens eb_out;
+};
+
+/** What permessage-deflate's PAYLOAD_RX / PAYLOAD_TX return in lws 4.1.6 (the private
+ * `enum lws_ext_pmdr` in lib/core-net/private-lib-core-net.h). */
+enum {
+    LWSB_PMDR_FAILED = -1,
+    LWSB_PMDR_UNKNOWN = 0,
+    LWSB_PMDR_DID_NOTHING = 1,
+    LWSB_PMDR_HAS_PENDING = 2,
+    LWSB_PMDR_NOTHING_WE_SHOULD_DO = 5,
+};
+
 #endif

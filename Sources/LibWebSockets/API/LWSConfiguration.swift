@@ -98,6 +98,10 @@ public struct LWSConfiguration: Sendable {
     /// Peer addresses whose `X-Forwarded-For` header is believed (your reverse proxies). Default
     /// none: the remote address is always the TCP peer's.
     public var trustedProxies: [String] = []
+    /// permessage-deflate, for connections this context accepts (a client's offer is taken when
+    /// lws can honour it) and opens (they offer it); see ``WebSocketCompression`` for what lws
+    /// 4.1.6 can negotiate. Default `nil`: off; offers are declined and clients offer nothing.
+    public var compression: WebSocketCompression?
     /// Where connection handlers run. Default ``HandlerExecutor/serviceThread``.
     public var handlerExecutor: HandlerExecutor = .serviceThread
     /// The lws log levels bridged to swift-log. lws's log is process-wide, so the last context
@@ -185,6 +189,14 @@ public struct LWSConfiguration: Sendable {
         }
         if !staticFiles.isEmpty, listen == nil {
             throw LWSError.invalidConfiguration("staticFiles needs listen(host:port:)")
+        }
+        if let compression {
+            try inRange(compression.level, "compression level", 1...9)
+            try inRange(compression.memoryLevel, "compression memoryLevel", 1...9)
+            // lws's permessage-deflate refuses to start on a connection with a smaller buffer.
+            guard rxBufferSize == 0 || rxBufferSize >= 128 else {
+                throw LWSError.invalidConfiguration("compression needs rxBufferSize of at least 128 bytes, got \(rxBufferSize)")
+            }
         }
         if case .fixed(let n) = fdBudget { try positive(n, "fdBudget") }
         if let maxConnectionsPerAddress { try positive(maxConnectionsPerAddress, "maxConnectionsPerAddress") }

@@ -91,6 +91,15 @@ public final class LWSContext: Sendable {
     /// Bytes lws allocates, zero-filled and resident, for its fd tables.
     public var estimatedFDTableBytes: Int { engine.plan.estimatedFDTableBytes }
 
+    /// The most memory permessage-deflate can take: every one of ``LWSConfiguration/maxConnections``
+    /// compressing and inflating at once, at
+    /// ``WebSocketCompression/estimatedBytesPerActiveConnection`` each. 0 with compression off.
+    /// (An idle compressed connection holds none of it: zlib's state is made on its first
+    /// compressed message each way.)
+    public var estimatedCompressionBytes: Int {
+        engine.configuration.compression.map { $0.estimatedBytesPerActiveConnection * engine.configuration.maxConnections } ?? 0
+    }
+
     /// Connection and traffic counters.
     public var stats: LWSContextStats.Snapshot { engine.stats.snapshot }
 

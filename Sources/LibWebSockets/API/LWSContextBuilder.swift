@@ -87,6 +87,11 @@ public struct LWSContextBuilder: Sendable {
             $0.configuration.pingInterval = pingAfter ?? .seconds(max(1, hangUpAfter.wholeSeconds / 2))
         }
     }
+    /// Turns on permessage-deflate for accepted and opened connections; see ``WebSocketCompression``.
+    /// - Parameter value: the zlib levels. Default ``WebSocketCompression/init(level:memoryLevel:)``.
+    public func compression(_ value: WebSocketCompression = WebSocketCompression()) -> Self {
+        with { $0.configuration.compression = value }
+    }
     /// - Parameter value: see ``LWSConfiguration/maxMessageSize``.
     public func maxMessageSize(_ value: Int) -> Self { with { $0.configuration.maxMessageSize = value } }
     /// - Parameter value: see ``LWSConfiguration/maxFrameSize``.

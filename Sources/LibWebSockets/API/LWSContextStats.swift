@@ -32,6 +32,15 @@ public final class LWSContextStats: Sendable {
         public var bytesIn: Int
         /// Payload bytes written to lws.
         public var bytesOut: Int
+        /// Connections opened with permessage-deflate (``LWSConfiguration/compression``).
+        public var compressedConnections: Int = 0
+        /// permessage-deflate offers declined because lws 4.1.6 cannot honour their parameters
+        /// (the connection opened uncompressed); ``WebSocketCompression`` says which.
+        public var compressionDeclined: Int = 0
+        /// Compressed connections ended because lws 4.1.6 would have corrupted their stream: a
+        /// control frame (a pong, a close echo) had to go out while a compressed message was still
+        /// being sent in pieces, which that version writes as message data. Each one is logged.
+        public var compressionConflicts: Int = 0
     }
 
     private let open = Atomic<Int>(0)
@@ -47,6 +56,9 @@ public final class LWSContextStats: Sendable {
     private let messagesOut = Atomic<Int>(0)
     private let bytesIn = Atomic<Int>(0)
     private let bytesOut = Atomic<Int>(0)
+    private let compressedConnections = Atomic<Int>(0)
+    private let compressionDeclined = Atomic<Int>(0)
+    private let compressionConflicts = Atomic<Int>(0)
 
     init() {}
 
@@ -62,7 +74,9 @@ public final class LWSContextStats: Sendable {
             httpRequests: httpRequests.load(ordering: .relaxed),
             totalConnections: total.load(ordering: .relaxed), messagesIn: messagesIn.load(ordering: .relaxed),
             messagesOut: messagesOut.load(ordering: .relaxed), bytesIn: bytesIn.load(ordering: .relaxed),
-            bytesOut: bytesOut.load(ordering: .relaxed))
+            bytesOut: bytesOut.load(ordering: .relaxed), compressedConnections: compressedConnections.load(ordering: .relaxed),
+            compressionDeclined: compressionDeclined.load(ordering: .relaxed),
+            compressionConflicts: compressionConflicts.load(ordering: .relaxed))
     }
 
     // Only the service thread counts, so each counter has one writer: a relaxed load and store
@@ -91,6 +105,12 @@ public final class LWSContextStats: Sendable {
     }
 
     func httpRequestReceived() { Self.bump(httpRequests, by: 1) }
+
+    func compressedConnectionOpened() { Self.bump(compressedConnections, by: 1) }
+
+    func compressionOfferDeclined() { Self.bump(compressionDeclined, by: 1) }
+
+    func compressionConflict() { Self.bump(compressionConflicts, by: 1) }
 
     func messageReceived(bytes: Int) {
         Self.bump(messagesIn, by: 1)

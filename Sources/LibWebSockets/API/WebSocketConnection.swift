@@ -29,36 +29,44 @@ public final class WebSocketConnection: Sendable {
         /// The common name of the client's certificate, on a server with mutual TLS
         /// (``TLSServerConfiguration/clientCertificateTrustRootsPath``); otherwise `nil`.
         public var clientCertificateCommonName: String? { rare?.clientCertificateCommonName }
+        /// permessage-deflate as negotiated for this connection, or `nil` when it is uncompressed
+        /// (``LWSConfiguration/compression``).
+        public var compression: WebSocketCompression.Negotiated? { rare?.compression }
 
         init(
             remoteAddress: String, path: String, headers: WebSocketHeaders, subprotocol: String?, isClient: Bool,
-            isSecure: Bool, clientCertificateCommonName: String? = nil
+            isSecure: Bool, clientCertificateCommonName: String? = nil, compression: WebSocketCompression.Negotiated? = nil
         ) {
             self.remoteAddress = remoteAddress
             self.path = path
             self.headers = headers
             self.isClient = isClient
             self.isSecure = isSecure
-            rare = subprotocol == nil && clientCertificateCommonName == nil
-                ? nil : Rare(subprotocol: subprotocol, clientCertificateCommonName: clientCertificateCommonName)
+            rare = subprotocol == nil && clientCertificateCommonName == nil && compression == nil
+                ? nil
+                : Rare(subprotocol: subprotocol, clientCertificateCommonName: clientCertificateCommonName, compression: compression)
         }
 
         private final class Rare: Sendable, Hashable {
             let subprotocol: String?
             let clientCertificateCommonName: String?
+            let compression: WebSocketCompression.Negotiated?
 
-            init(subprotocol: String?, clientCertificateCommonName: String?) {
+            init(subprotocol: String?, clientCertificateCommonName: String?, compression: WebSocketCompression.Negotiated?) {
                 self.subprotocol = subprotocol
                 self.clientCertificateCommonName = clientCertificateCommonName
+                self.compression = compression
             }
 
             static func == (a: Rare, b: Rare) -> Bool {
                 a.subprotocol == b.subprotocol && a.clientCertificateCommonName == b.clientCertificateCommonName
+                    && a.compression == b.compression
             }
 
             func hash(into hasher: inout Hasher) {
                 hasher.combine(subprotocol)
                 hasher.combine(clientCertificateCommonName)
+                hasher.combine(compression)
             }
         }
     }

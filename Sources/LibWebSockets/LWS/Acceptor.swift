@@ -6,11 +6,13 @@ extension ContextEngine {
     func serverEstablished(wsi: OpaquePointer) -> Int32 {
         let pending = local.value.pendingUpgrades.removeValue(forKey: wsi)
         guard admitsConnection(), let handler else { return -1 }
+        let compression = pending?.compression
         let core = ConnectionCore(engine: self, limits: limits)
+        if let compression { core.compressionStarted(windowBits: compression.serverMaxWindowBits, isClient: false) }
         attachBox(core, to: wsi)
         core.opened(wsi: wsi)
         register(core)
-        let info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress)
+        let info = requestInfo(of: wsi, remoteAddress: pending?.remoteAddress, compression: compression)
         if upgradePolicy.maxConnectionsPerAddress != nil {
             local.value.openPerAddress[info.remoteAddress, default: 0] += 1
             local.value.addressOfConnection[ObjectIdentifier(core)] = info.remoteAddress
@@ -36,7 +38,9 @@ extension ContextEngine {
 
     /// What the upgrade request said, read while lws still has the headers.
     /// - Parameter remoteAddress: the client's address as the upgrade gate decided it.
-    private func requestInfo(of wsi: OpaquePointer, remoteAddress: String?) -> WebSocketConnection.Info {
+    private func requestInfo(
+        of wsi: OpaquePointer, remoteAddress: String?, compression: WebSocketCompression.Negotiated?
+    ) -> WebSocketConnection.Info {
         let headers = Headers.all(of: wsi, customNames: configuration.customRequestHeaders)
         var subprotocol: String?
         if headers["sec-websocket-protocol"] != nil, let protocolPointer = lws_get_protocol(wsi),
@@ -48,6 +52,6 @@ extension ContextEngine {
         return .init(
             remoteAddress: remoteAddress ?? Headers.peerAddress(of: wsi), path: Headers.pathWithQuery(of: wsi),
             headers: headers, subprotocol: subprotocol, isClient: false, isSecure: lws_is_ssl(wsi) != 0,
-            clientCertificateCommonName: commonName)
+            clientCertificateCommonName: commonName, compression: compression)
     }
 }

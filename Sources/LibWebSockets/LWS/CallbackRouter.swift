@@ -37,13 +37,16 @@ extension ContextEngine {
             return 0  // lws keeps OpenSSL's verdict unless the callback clears the error
         case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
             return TLSSetup.clientCertificateVerdict(preverifyOK: length)
+        case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+            return confirmCompression(wsi: wsi)
+        case LWS_CALLBACK_CLIENT_CONFIRM_EXTENSION_SUPPORTED:
+            return configuration.compression == nil ? 1 : 0  // 0: offer it
         case LWS_CALLBACK_ADD_HEADERS:
             return addUpgradeHeaders(wsi: wsi, args: input)
         case LWS_CALLBACK_ESTABLISHED:
             return serverEstablished(wsi: wsi)
         case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-            core(of: wsi)?.local.value.handshake?.subprotocol = Headers.value(WSI_TOKEN_PROTOCOL, of: wsi)
-            return 0
+            return clientPreEstablish(wsi: wsi)
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
             return clientEstablished(wsi: wsi)
         case LWS_CALLBACK_RECEIVE_PONG, LWS_CALLBACK_CLIENT_RECEIVE_PONG:
@@ -88,10 +91,7 @@ extension ContextEngine {
     // MARK: The connection box
 
     /// The connection box lws holds for `wsi`, if it is one of ours.
-    func core(of wsi: OpaquePointer) -> ConnectionCore? {
-        guard let box = lws_get_opaque_user_data(wsi) else { return nil }
-        return Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue()
-    }
+    func core(of wsi: OpaquePointer) -> ConnectionCore? { ConnectionCore.boxed(by: wsi) }
 
     /// Hands `core` to lws as `wsi`'s box; lws holds one retain until `WSI_DESTROY`.
     func attachBox(_ core: ConnectionCore, to wsi: OpaquePointer) {
@@ -134,5 +134,13 @@ extension ContextEngine {
         stats.connectionClosed()
         releaseAddress(of: core)
         core.closed()
+    }
+}
+
+extension ConnectionCore {
+    /// The connection box lws holds for `wsi`, if it is one of ours.
+    static func boxed(by wsi: OpaquePointer) -> ConnectionCore? {
+        guard let box = lws_get_opaque_user_data(wsi) else { return nil }
+        return Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue()
     }
 }

@@ -74,6 +74,13 @@ extension ConnectionCore {
     private func failAndClose(_ error: LWSError, _ frame: CloseFrame, wsi: OpaquePointer) -> Int32 {
         state.withLock { $0.fail(error, frame: frame) }
         sendClose(frame, wsi: wsi)
+        // While lws drains inflated data it ignores this callback's -1, so a compressed
+        // connection also returns -1 from its next WRITEABLE, which lws honours with the close
+        // frame. (Its timers would close without one.)
+        if local.value.deflate != nil {
+            local.value.hangUpWhenWriteable = true
+            lws_callback_on_writable(wsi)
+        }
         return -1
     }
 

@@ -11,7 +11,9 @@ extension ConnectionCore {
     /// the socket is not choked. `lws_send_pipe_choked` is a `poll()` of its own, so it is asked
     /// only when there is a second frame to write, never after the last one.
     func writeable(wsi: OpaquePointer) -> Int32 {
-        if local.value.closeFrameSent { return 0 }  // lws sends WRITEABLE during its own close: nothing to do
+        // lws sends WRITEABLE during its own close: nothing to do, unless lws ignored the -1 that
+        // should have closed (see `failAndClose`).
+        if local.value.closeFrameSent { return local.value.hangUpWhenWriteable ? -1 : 0 }
         var admitted: [Waiter] = []
         let result = writeFrames(wsi: wsi, admitted: &admitted)
         if !admitted.isEmpty { resumeSenders(admitted) }
@@ -57,9 +59,15 @@ extension ConnectionCore {
             switch backlog {
             case .none:
                 return 0
-            case .closeFrame:
-                continue
-            case .frames:
+            case .closeFrame, .frames:
+                // lws sends a compressed message in pieces, and anything written before the last
+                // would be taken as the next piece: wait for the WRITEABLE after it.
+                if local.value.deflate?.outputPending == true {
+                    state.withLock { $0.deferWrites(advance: advance) }
+                    lws_callback_on_writable(wsi)
+                    return 0
+                }
+                if case .closeFrame = backlog { continue }
                 if writes >= Self.maxWritesPerCallback || lws_partial_buffered(wsi) != 0 || lws_send_pipe_choked(wsi) != 0 {
                     state.withLock { $0.deferWrites(advance: advance) }
                     lws_callback_on_writable(wsi)
@@ -75,9 +83,12 @@ extension ConnectionCore {
     }
 
     /// Copies `payload` behind `LWS_PRE` bytes of headroom (lws masks client frames in place,
-    /// so it always gets a copy) and writes it. False when lws failed or took less.
+    /// so it always gets a copy) and writes it. False when lws failed or took less. A compressed
+    /// connection copies into a buffer of its own, which lws's compressor reads until it has sent
+    /// the whole message (``DeflateBuffers``).
     private func write(_ payload: UnsafeRawBufferPointer, wsi: OpaquePointer, protocol flags: lws_write_protocol) -> Bool {
-        let buffer = engine.writeBuffer(payloadCapacity: payload.count)
+        let buffer = local.value.deflate?.outputBuffer(payloadCapacity: payload.count, headroom: ContextResources.pre)
+            ?? engine.writeBuffer(payloadCapacity: payload.count)
         if !payload.isEmpty { buffer.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
         return lws_write(wsi, buffer.assumingMemoryBound(to: UInt8.self), payload.count, flags) >= payload.count
     }

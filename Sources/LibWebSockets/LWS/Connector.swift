@@ -77,6 +77,23 @@ extension ContextEngine {
         submit(.connectDeadline(core), after: configuration.connectTimeout)
     }
 
+    /// `CLIENT_FILTER_PRE_ESTABLISH`: the server's 101 was read. Its subprotocol, and its
+    /// permessage-deflate answer, which lws has already taken on (it fails the handshake on an
+    /// answer it cannot use); compressed data may follow the 101 in the same read.
+    func clientPreEstablish(wsi: OpaquePointer) -> Int32 {
+        guard let core = core(of: wsi), let handshake = core.local.value.handshake else { return 0 }
+        handshake.subprotocol = Headers.value(WSI_TOKEN_PROTOCOL, of: wsi)
+        if configuration.compression != nil, let answer = Headers.value(WSI_TOKEN_EXTENSIONS, of: wsi),
+           let agreed = DeflateNegotiation(header: answer).offers.first {
+            let negotiated = WebSocketCompression.Negotiated(
+                serverNoContextTakeover: agreed.serverNoContextTakeover, clientNoContextTakeover: agreed.clientNoContextTakeover,
+                serverMaxWindowBits: agreed.serverMaxWindowBits ?? 15, clientMaxWindowBits: agreed.clientMaxWindowBits ?? 15)
+            handshake.compression = negotiated
+            core.compressionStarted(windowBits: negotiated.clientMaxWindowBits, isClient: true)
+        }
+        return 0
+    }
+
     /// `CLIENT_ESTABLISHED`: the connect succeeded.
     func clientEstablished(wsi: OpaquePointer) -> Int32 {
         guard let core = core(of: wsi), let handshake = core.local.value.handshake else { return -1 }
@@ -84,7 +101,8 @@ extension ContextEngine {
         core.opened(wsi: wsi)
         let info = WebSocketConnection.Info(
             remoteAddress: handshake.remoteAddress, path: handshake.path, headers: WebSocketHeaders(),
-            subprotocol: handshake.subprotocol, isClient: true, isSecure: lws_is_ssl(wsi) != 0)
+            subprotocol: handshake.subprotocol, isClient: true, isSecure: lws_is_ssl(wsi) != 0,
+            compression: handshake.compression)
         handshake.promise.succeed(WebSocketConnection(core: core, info: info))
         return 0
     }

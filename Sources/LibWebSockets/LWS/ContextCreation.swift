@@ -11,6 +11,7 @@ extension ContextEngine {
         info.protocols = UnsafePointer(resources.protocols)
         info.vhost_name = UnsafePointer(resources.vhostName)
         info.mounts = resources.httpMounts.head
+        info.extensions = UnsafePointer(resources.extensions)
         // Client Origin headers go out as given, not with "http://" prepended.
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions) | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
         // lws 4.1 binds an IPv4 interface address on an IPv6 vhost as the IPv6 wildcard, which
@@ -74,6 +75,7 @@ extension ContextEngine {
                 "fdLimitPerThread": "\(plan.fdLimitPerThread)",
                 "fdSlots": "\(plan.slots)",
                 "estimatedFDTableBytes": "\(plan.estimatedFDTableBytes)",
+                "compression": "\(configuration.compression.map { "on, up to \($0.estimatedBytesPerActiveConnection) bytes per connection" } ?? "off")",
             ])
         return context
     }
@@ -87,6 +89,7 @@ extension ContextEngine {
         info.protocols = UnsafePointer(resources.protocols)
         info.vhost_name = resources.plainVhostName
         info.mounts = resources.httpMounts.head
+        info.extensions = UnsafePointer(resources.extensions)
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions) | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN)
         if let host, AddressResolver.isIPv4(host) { info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)

@@ -29,6 +29,8 @@ final class ContextResources {
     private(set) var tls = TLSStrings()
     /// The plain HTTP mounts: folders, and the routes under them.
     let httpMounts: HTTPMounts
+    /// lws's extension table (permessage-deflate), when compression is on.
+    private(set) var extensions: UnsafeMutablePointer<lws_extension>?
 
     struct TLSStrings {
         var alpn: UnsafePointer<CChar>?
@@ -81,6 +83,7 @@ final class ContextResources {
             plainVhostName = keep(Self.plainVhostName)
             plainIface = plain.host.map(keep)
         }
+        if let compression = configuration.compression { extensions = Compression.makeExtensions(compression, keeping: keep) }
         tls.clientCertificateChain = configuration.clientTLS.certificateChainPath.map(keep)
         tls.clientPrivateKey = configuration.clientTLS.privateKeyPath.map(keep)
         tls.clientVhostName = keep(Self.clientTLSVhostName)
@@ -110,5 +113,9 @@ final class ContextResources {
         protocols.deallocate()
         retryPolicy.deinitialize(count: 1)
         retryPolicy.deallocate()
+        if let extensions {
+            extensions.deinitialize(count: 2)
+            extensions.deallocate()
+        }
     }
 }

@@ -101,6 +101,7 @@ enum TLSSetup {
         var info = lws_context_creation_info()
         info.port = CONTEXT_PORT_NO_LISTEN
         info.protocols = UnsafePointer(resources.protocols)
+        info.extensions = UnsafePointer(resources.extensions)
         info.vhost_name = resources.tls.clientVhostName
         info.options = LWSOptionMapping.lwsServerOptions(configuration.serverOptions)
             | UInt64(LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)

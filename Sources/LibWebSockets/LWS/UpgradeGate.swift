@@ -72,6 +72,29 @@ extension ContextEngine {
         return 0
     }
 
+    /// `CONFIRM_EXTENSION_OKAY`: lws asks, once per permessage-deflate offer in the request, in
+    /// order, whether to accept it; 0 accepts (lws then echoes its value-less parameters), 1
+    /// declines that offer. Only offers lws 4.1.6 can honour are accepted (``DeflateNegotiation``).
+    func confirmCompression(wsi: OpaquePointer) -> Int32 {
+        guard var pending = local.value.pendingUpgrades[wsi] else { return 1 }
+        let offers = pending.deflateOffers ?? DeflateNegotiation(header: Headers.value(WSI_TOKEN_EXTENSIONS, of: wsi) ?? "")
+        pending.deflateOffers = offers
+        let question = pending.deflateQuestions
+        pending.deflateQuestions += 1
+        defer { local.value.pendingUpgrades[wsi] = pending }
+        guard let offer = offers.answer(question: question) else {
+            stats.compressionOfferDeclined()
+            let reason = offers.offers.indices.contains(question) ? offers.offers[question].declineReason ?? "" : "unreadable offer"
+            logger.debug("permessage-deflate offer declined", metadata: ["reason": "\(reason)"])
+            return 1
+        }
+        pending.compression = .init(
+            serverNoContextTakeover: offer.serverNoContextTakeover, clientNoContextTakeover: offer.clientNoContextTakeover,
+            serverMaxWindowBits: offer.serverMaxWindowBits ?? 15)
+        pending.answerServerWindow = offer.serverMaxWindowBits
+        return 0
+    }
+
     /// The request as the hook sees it.
     private func upgradeRequest(of wsi: OpaquePointer) -> WebSocketUpgradeRequest {
         let headers = Headers.all(of: wsi, customNames: configuration.customRequestHeaders)
@@ -114,8 +137,14 @@ extension ContextEngine {
     /// `ADD_HEADERS` during the 101: the hook's extra response headers. `args` is lws's
     /// `struct lws_process_html_args`, whose `p` moves on as headers are written.
     func addUpgradeHeaders(wsi: OpaquePointer, args: UnsafeMutableRawPointer?) -> Int32 {
-        guard let headers = local.value.pendingUpgrades[wsi]?.responseHeaders, !headers.isEmpty, let args else { return 0 }
+        guard let pending = local.value.pendingUpgrades[wsi], let args else { return 0 }
         let html = args.assumingMemoryBound(to: lws_process_html_args.self)
+        if let bits = pending.answerServerWindow, !Compression.answerServerWindow(bits, in: html) {
+            logger.error("could not answer server_max_window_bits in the 101; refusing the upgrade")
+            return -1
+        }
+        let headers = pending.responseHeaders
+        guard !headers.isEmpty else { return 0 }
         guard let start = html.pointee.p else { return 0 }
         let end = UnsafeMutableRawPointer(start).assumingMemoryBound(to: UInt8.self) + Int(html.pointee.max_len)
         var cursor: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(start).assumingMemoryBound(to: UInt8.self)

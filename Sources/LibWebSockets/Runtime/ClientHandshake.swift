@@ -13,6 +13,8 @@ final class ClientHandshake {
     var wsi: OpaquePointer?
     /// The subprotocol the server chose, read before the connection opens.
     var subprotocol: String?
+    /// permessage-deflate as the server answered it, read before the connection opens.
+    var compression: WebSocketCompression.Negotiated?
     /// The connect deadline passed and the wsi was told to close.
     var timedOut = false
     /// Why OpenSSL refused the server's certificate, if it did.

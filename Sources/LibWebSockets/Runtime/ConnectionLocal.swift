@@ -7,6 +7,9 @@ struct ConnectionLocal {
     /// This side called `lws_close_reason`: data from the peer is dropped while we wait for its
     /// close frame, and WRITEABLE callbacks have nothing more to do.
     var closeFrameSent = false
+    /// A compressed connection failed while lws drained inflated data, where lws ignores a
+    /// RECEIVE's -1: the next WRITEABLE returns -1 instead.
+    var hangUpWhenWriteable = false
     /// lws destroyed the wsi and gave back its retain on the box.
     var boxReleased = false
     /// A client connection's handshake, while it runs: set when the connect starts, `nil` once
@@ -24,6 +27,8 @@ struct ConnectionLocal {
     /// An event handed straight to the parked handler task, past the locked queue (which is
     /// empty whenever that task is parked). Counted in ``serviceEvents`` like any other.
     var handoff: InboundEvent?
+    /// Set when permessage-deflate is on for this connection: the memory lws's compressor reads.
+    var deflate: DeflateBuffers?
 
     init(assembler: MessageAssembler) { self.assembler = assembler }
 }

@@ -6,4 +6,12 @@ struct PendingUpgrade {
     var responseHeaders: [(name: String, value: String)] = []
     /// Handed to the connection's `userState`.
     var userState: (any Sendable)?
+    /// The client's permessage-deflate offers, read at lws's first question about them.
+    var deflateOffers: DeflateNegotiation?
+    /// lws's questions about those offers so far (it asks once per offer, in order).
+    var deflateQuestions = 0
+    /// The offer accepted, if any.
+    var compression: WebSocketCompression.Negotiated?
+    /// The `server_max_window_bits` the 101 must answer, which lws cannot write itself.
+    var answerServerWindow: Int?
 }

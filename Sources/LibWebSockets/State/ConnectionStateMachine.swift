@@ -183,6 +183,9 @@ struct ConnectionStateMachine<Waiter, Reader> {
     /// The socket is full for now: commit `advance` and wait for the next WRITEABLE.
     mutating func deferWrites(advance: Int) { outbound.deferRest(advance: advance) }
 
+    /// permessage-deflate was negotiated: messages go to lws whole (``OutboundQueue/sendWholeMessages()``).
+    mutating func sendWholeMessages() { outbound.sendWholeMessages() }
+
     /// A message taken off the queue could not be written.
     mutating func writeFailed() { outbound.writeFailed() }
 

@@ -26,7 +26,8 @@ struct OutboundQueue<Waiter> {
     }
 
     let maxBackpressure: Int
-    let maxFrameSize: Int
+    /// Longest frame; `Int.max` once ``sendWholeMessages()`` was called.
+    private(set) var maxFrameSize: Int
     private(set) var messages = Deque<OutboundMessage>()
     /// Payload bytes queued and not yet handed to lws.
     private(set) var bytes = 0
@@ -48,6 +49,10 @@ struct OutboundQueue<Waiter> {
 
     /// Whether anything but the close frame is left to write.
     var hasFrames: Bool { !pings.isEmpty || !messages.isEmpty }
+
+    /// From now on every message goes out in one step, never as fragments: on a compressed
+    /// connection lws compresses the whole message and makes the frames itself.
+    mutating func sendWholeMessages() { maxFrameSize = .max }
 
     /// Queues a message (the caller checked ``hasRoom``).
     /// - Returns: whether the caller must ask lws for a WRITEABLE callback.

@@ -23,6 +23,9 @@ extension AllTests {
             ("zero budget", LWSContextBuilder.testServer().echo().fdBudget(.fixed(0))),
             ("listening without a handler", LWSContextBuilder.testServer()),
             ("bad subprotocol token", LWSContextBuilder.testServer().echo().subprotocols(["a b"])),
+            ("compression level 0", LWSContextBuilder.testServer().echo().compression(.init(level: 0))),
+            ("compression memory level 10", LWSContextBuilder.testServer().echo().compression(.init(memoryLevel: 10))),
+            ("compression with a tiny rx buffer", LWSContextBuilder.testServer().echo().compression().rxBufferSize(64)),
         ]
 
         @Test(arguments: 0 ..< invalid.count)
@@ -54,7 +57,20 @@ extension AllTests {
             #expect(configuration.serverOptions.contains(.validateUTF8))
             #expect(configuration.idleTimeout > configuration.pingInterval)
             #expect(configuration.lwsLogLevels == [.error, .warning])
+            #expect(configuration.compression == nil, "compression is opt-in")
             #expect(throws: Never.self) { try configuration.validate() }
+        }
+
+        @Test func compressionCostIsCountedInTheMemoryEstimate() throws {
+            let plain = try LWSContextBuilder.testServer().echo().maxConnections(10).build()
+            #expect(plain.estimatedCompressionBytes == 0)
+            let compressing = try LWSContextBuilder.testServer().echo().maxConnections(10).compression().build()
+            let perConnection = WebSocketCompression().estimatedBytesPerActiveConnection
+            #expect(perConnection > 256 << 10 && perConnection < 512 << 10)
+            #expect(compressing.estimatedCompressionBytes == 10 * perConnection)
+            #expect(WebSocketCompression(memoryLevel: 1).estimatedBytesPerActiveConnection < perConnection)
+            try plain.syncShutdown()
+            try compressing.syncShutdown()
         }
 
         @Test func ephemeralPortIsReadable() throws {

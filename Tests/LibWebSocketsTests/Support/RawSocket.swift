@@ -95,10 +95,15 @@ extension Array where Element == UInt8 {
 final class RawWebSocketClient {
     let socket: RawSocket
 
+    /// The server's answer to the upgrade, status line and headers.
+    let head: String
+
     struct Frame {
         var fin: Bool
         var opcode: UInt8
         var payload: [UInt8]
+        /// RSV1: the message is compressed (permessage-deflate), on its first frame.
+        var rsv1 = false
 
         var closeCode: UInt16? {
             opcode == 8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil
@@ -110,13 +115,14 @@ final class RawWebSocketClient {
         socket.write(
             "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extraHeaders)\r\n")
-        let head = socket.readHTTPHead()
+        head = socket.readHTTPHead()
         guard head.hasPrefix("HTTP/1.1 101") else { throw HandshakeFailed(head: head) }
     }
 
     struct HandshakeFailed: Error { let head: String }
 
-    /// Sends one frame. `masked: false` breaks RFC 6455 for a client on purpose.
+    /// Sends one frame; `opcode` may carry RSV bits (0x40 | 1: a compressed text frame).
+    /// `masked: false` breaks RFC 6455 for a client on purpose.
     func send(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, lengthOverride: UInt64? = nil) {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         let maskBit: UInt8 = masked ? 0x80 : 0
@@ -156,7 +162,7 @@ final class RawWebSocketClient {
         }
         let payload = socket.read(Int(length))
         guard payload.count == Int(length) else { return nil }
-        return Frame(fin: head[0] & 0x80 != 0, opcode: head[0] & 0x0F, payload: payload)
+        return Frame(fin: head[0] & 0x80 != 0, opcode: head[0] & 0x0F, payload: payload, rsv1: head[0] & 0x40 != 0)
     }
 
     /// Reads frames until a close frame arrives; returns its code (`nil` if none came).
