@@ -164,8 +164,8 @@ pkg-config --exists libwebsockets || die "libwebsockets not found by pkg-config 
 # shellcheck disable=SC2046
 $CC -O2 -Wall -Wextra -o "$BUILD/lws-c-echo-server" "$HERE/c-echo-server/lws-c-echo-server.c" \
 	$(pkg-config --cflags --libs libwebsockets) || die "building the C server failed"
-$CC -O2 -Wall -Wextra -o "$BUILD/lws-load" "$HERE/load-client/lws-load.c" -lssl -lcrypto ||
-	die "building the load client failed (it needs OpenSSL's headers: apt-get install libssl-dev)"
+$CC -O2 -Wall -Wextra -o "$BUILD/lws-load" "$HERE/load-client/lws-load.c" -lssl -lcrypto -lz ||
+	die "building the load client failed (it needs OpenSSL's and zlib's headers: apt-get install libssl-dev zlib1g-dev)"
 C_BIN="$BUILD/lws-c-echo-server"
 LOAD_BIN="$BUILD/lws-load"
 

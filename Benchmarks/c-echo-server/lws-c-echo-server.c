@@ -21,6 +21,7 @@
  *                     [--fd-limit N] [--serv-buf-size N]
  *                     [--max-message-size N] [--no-validate-utf8]
  *                     [--spin-ns N] [--tls-cert PATH --tls-key PATH]
+ *                     [--deflate]
  *
  * --spin-ns burns N ns of CPU per received message. It is a calibration knob, not part of
  * the baseline: it shows what a given amount of extra work per message costs in the ratios.
@@ -32,6 +33,16 @@
  * SSL_OP_NO_TLSv1_1; SSL_OP_NO_SSLv2 is 0 in OpenSSL 1.1 and later), and,
  * as the Swift server also sets them, the system CA bundle and the same
  * minimum for the vhost's client side, which this server never uses.
+ *
+ * --deflate offers lws's own permessage-deflate (lws_extension_callback_pm_deflate,
+ * with lws's default options: 1 KiB inflate/deflate steps, compression level 1).
+ * Compressed sends need the written buffer to stay valid after lws_write()
+ * returns: lws keeps feeding it to zlib while it sends the compressed output
+ * in pieces from later POLLOUTs ("tx draining"), and only then gives the
+ * protocol its next WRITEABLE callback.  So with --deflate the last written
+ * message is kept (pss->sent) and freed at the next WRITEABLE or at CLOSED.
+ * Without --deflate nothing changes: the buffer is freed right after
+ * lws_write() as before.
  *
  * Once listening it prints "listening on ws://HOST:PORT" (or wss://) on
  * stdout.
@@ -105,6 +116,7 @@ struct pss {
 	struct msg	*rx;		/* message being reassembled, or NULL */
 	struct msg	*head;		/* queue of complete messages to echo */
 	struct msg	*tail;
+	struct msg	*sent;		/* --deflate: last written, lws may still read it */
 	unsigned int	queued;
 	unsigned int	rx_paused:1;
 };
@@ -112,6 +124,14 @@ struct pss {
 static struct lws_context *context;
 static volatile sig_atomic_t interrupted;
 static size_t max_message_size = 16u * 1024 * 1024;
+static int deflate_on;		/* --deflate */
+
+/* --deflate: lws's permessage-deflate, offered to every client that asks */
+static const struct lws_extension extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_max_window_bits" },
+	{ NULL, NULL, NULL }	/* terminator */
+};
 
 static struct msg *
 msg_grow(struct msg *m, size_t need)
@@ -149,7 +169,8 @@ pss_free_all(struct pss *pss)
 		free(m);
 	}
 	free(pss->rx);
-	pss->rx = pss->head = pss->tail = NULL;
+	free(pss->sent);
+	pss->rx = pss->head = pss->tail = pss->sent = NULL;
 	pss->queued = 0;
 }
 
@@ -222,6 +243,11 @@ callback_echo(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 * We may get WRITEABLE callbacks we did not ask for (eg, while
 		 * closing), so an empty queue is not an error.
 		 */
+		if (pss->sent) {
+			/* --deflate: lws has finished with the previous one */
+			free(pss->sent);
+			pss->sent = NULL;
+		}
 		m = pss->head;
 		if (!m)
 			break;
@@ -235,15 +261,19 @@ callback_echo(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 
 		/*
-		 * lws has either sent the frame or copied what the socket did
-		 * not take, so the buffer can go now.  (This would not be true
-		 * with permessage-deflate, which this server does not offer.)
+		 * Without compression lws has either sent the frame or copied
+		 * what the socket did not take, so the buffer can go now.  With
+		 * permessage-deflate lws may still be deflating from it: keep
+		 * it until the next WRITEABLE (see --deflate above).
 		 */
 		pss->head = m->next;
 		if (!pss->head)
 			pss->tail = NULL;
 		pss->queued--;
-		free(m);
+		if (deflate_on)
+			pss->sent = m;
+		else
+			free(m);
 
 		if (pss->rx_paused && pss->queued <= QUEUE_RESUME_AT) {
 			pss->rx_paused = 0;
@@ -289,7 +319,7 @@ usage(const char *argv0)
 		"usage: %s [--host ADDR] [--port N] [--rx-buffer-size N]\n"
 		"          [--fd-limit N] [--serv-buf-size N]\n"
 		"          [--max-message-size N] [--no-validate-utf8] [--spin-ns N]\n"
-		"          [--tls-cert PATH --tls-key PATH]\n"
+		"          [--tls-cert PATH --tls-key PATH] [--deflate]\n"
 		"  --host ADDR           address to bind (default 127.0.0.1)\n"
 		"  --port N              port, 0 = ephemeral (default 0)\n"
 		"  --rx-buffer-size N    protocol rx_buffer_size (default 65536)\n"
@@ -300,7 +330,8 @@ usage(const char *argv0)
 		"  --no-validate-utf8    do not validate text messages\n"
 		"  --spin-ns N           burn N ns of CPU per message (calibration)\n"
 		"  --tls-cert PATH       serve wss:// with this PEM certificate chain\n"
-		"  --tls-key PATH        the PEM private key of --tls-cert\n",
+		"  --tls-key PATH        the PEM private key of --tls-cert\n"
+		"  --deflate             offer permessage-deflate (lws's own)\n",
 		argv0);
 }
 
@@ -342,6 +373,10 @@ main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-validate-utf8")) {
 			validate_utf8 = 0;
+			continue;
+		}
+		if (!strcmp(a, "--deflate")) {
+			deflate_on = 1;
 			continue;
 		}
 		if (!strcmp(a, "--host") || !strcmp(a, "--tls-cert") ||
@@ -418,6 +453,8 @@ main(int argc, char **argv)
 	info.port = (int)port;
 	info.iface = host;
 	info.protocols = protocols;
+	if (deflate_on)
+		info.extensions = extensions;
 	info.options = validate_utf8 ? LWS_SERVER_OPTION_VALIDATE_UTF8 : 0;
 	/*
 	 * lws 4.1 binds an IPv6 socket by default and, given an IPv4 literal

@@ -47,6 +47,38 @@
  * Human-readable detail goes to stderr.  Exit status is 0 only if
  * errors=0.
  *
+ * Payloads (--content): by default every message carries the same
+ * pseudo-random payload (letters for text, all byte values for binary).
+ * --content json|random|zero makes a pool of 64 different payloads of
+ * --size bytes (1024 unless --size is given), and each connection sends
+ * them in turn, so that consecutive messages differ (64 x 1 KiB is more
+ * than a 32 KiB deflate window: a compressor cannot just point back at the
+ * previous copy of the same message):
+ *   json    JSON-like text with repeating keys and small varying numbers,
+ *           which compresses well;
+ *   random  random printable ASCII (0x20-0x7e), which does not;
+ *   zero    zero bytes (binary) or spaces (text).
+ *
+ * permessage-deflate (--deflate, RFC 7692): the upgrade request offers
+ * "permessage-deflate; client_max_window_bits" (what lws clients offer) and
+ * the server must accept it, else the connection counts as a connect
+ * error.  Every data message is then compressed (zlib raw deflate, level 1,
+ * Z_SYNC_FLUSH, the trailing 00 00 ff ff removed, RSV1 set), honouring the
+ * server's client_no_context_takeover and client_max_window_bits; messages
+ * from the server with RSV1 are inflated and the inflated bytes are
+ * checked like uncompressed ones.  This is the client's own zlib code, not
+ * lws's (lws 4.1.6's client-side permessage-deflate is not reliable).
+ *
+ * Bytes on the wire: the RESULT line reports the websocket bytes (frame
+ * headers and payloads, after compression; over wss:// the TLS records)
+ * that the client's send()/recv() moved during the measured seconds, as
+ * wire_tx, wire_rx and wire_per_rt (both directions per round trip).
+ * TCP/IP headers are not included.  echoes= counts every echo received,
+ * warmup included (to divide a server's CPU time over the whole run by).
+ *
+ * --idle-silent (idle mode): connections send nothing after the upgrade,
+ * so a server's per-connection memory can be measured before any message.
+ *
  * Only loopback (127.0.0.0/8) targets are accepted.
  */
 
@@ -75,6 +107,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <zlib.h>
 
 #define HS_BUF_SIZE	4096		/* max handshake response size */
 #define RX_BUF_SIZE	(256 * 1024)	/* shared socket read buffer */
@@ -116,6 +149,9 @@ struct conn {
 	unsigned int	wr_wants_rd:1;	/* wss: SSL_write needs the socket readable */
 	unsigned int	out_tried:1;	/* wss: SSL_write of out (ctrl) would */
 	unsigned int	ctrl_tried:1;	/* block: retry with the same frame */
+	unsigned int	pmd:1;		/* permessage-deflate agreed */
+	unsigned int	pmd_client_nct:1; /* we reset our deflater per message */
+	unsigned int	msg_z:1;	/* the message being read is compressed */
 
 	SSL		*ssl;		/* wss only, else NULL */
 
@@ -141,6 +177,13 @@ struct conn {
 	uint64_t	msg_len;
 
 	uint64_t	sent_ns;	/* when the in-flight message was sent */
+
+	/* payloads and permessage-deflate */
+	unsigned int	pool_next;	/* next payload of the pool to send */
+	const unsigned char *expect;	/* payload of the message in flight */
+	int		pmd_client_bits; /* client_max_window_bits agreed (15) */
+	z_stream	*zd, *zi;	/* deflater, inflater (--deflate) */
+	unsigned char	*zframe;	/* this connection's compressed frame */
 };
 
 /* ---- options ---- */
@@ -157,6 +200,10 @@ static long n_conns = 1, idle_conns = 0, connect_concurrency = 256;
 static size_t msg_size = 64;
 static int binary = 0, verify = 1;
 static double duration_s = 5, warmup_s = 1, hold_s = 5, connect_timeout_s = 60;
+static int size_given, deflate_opt, idle_silent;
+enum { CONTENT_DEFAULT, CONTENT_JSON, CONTENT_RANDOM, CONTENT_ZERO };
+static int content = CONTENT_DEFAULT;
+static const char *content_name = "default";
 
 /* ---- state ---- */
 
@@ -172,6 +219,21 @@ static uint64_t roundtrips, errors, mismatches, closed_early, conn_errors,
 static unsigned char *payload;	/* what we send (unmasked) */
 static unsigned char *frame;	/* the masked frame carrying payload */
 static size_t frame_len;
+/* --content: the pool of payloads and their pre-masked frames */
+#define POOL_SIZE	64
+static unsigned char *pool[POOL_SIZE], *pool_frame[POOL_SIZE];
+static size_t pool_frame_len[POOL_SIZE];
+static unsigned int pool_n = 1;
+/* --deflate: scratch space for one compressed payload */
+static unsigned char *zscratch;
+static size_t zscratch_cap;
+static unsigned char zout[64 * 1024];	/* inflated bytes */
+static long deflate_conns;		/* connections that agreed on it */
+/* bytes moved by send()/recv() (or SSL_write/SSL_read), in total ... */
+static uint64_t wire_tx, wire_rx;
+/* ... and at the start and end of the measured seconds */
+static uint64_t wire_tx0, wire_rx0, wire_tx1, wire_rx1;
+static uint64_t echoes;		/* echoes received in all phases */
 static unsigned char mask_key[4];
 static unsigned char rxbuf[RX_BUF_SIZE];
 static volatile sig_atomic_t interrupted;
@@ -198,6 +260,8 @@ static void
 enter_measure(uint64_t now)
 {
 	phase = PH_MEASURE;
+	wire_tx0 = wire_tx;
+	wire_rx0 = wire_rx;
 	cpu_measure_start = cpu_seconds();
 	wall_measure_start = now;
 }
@@ -430,6 +494,18 @@ conn_close(struct conn *c)
 	c->state = CS_CLOSED;
 	free(c->hs);
 	c->hs = NULL;
+	if (c->zd) {
+		deflateEnd(c->zd);
+		free(c->zd);
+		c->zd = NULL;
+	}
+	if (c->zi) {
+		inflateEnd(c->zi);
+		free(c->zi);
+		c->zi = NULL;
+	}
+	free(c->zframe);
+	c->zframe = NULL;
 }
 
 /*
@@ -503,14 +579,21 @@ io_read(struct conn *c, void *buf, size_t len)
 {
 	int r, err, saved;
 
-	if (!c->ssl)
-		return plain_io(c, buf, NULL, len);
+	if (!c->ssl) {
+		ssize_t n = plain_io(c, buf, NULL, len);
+
+		if (n > 0)
+			wire_rx += (uint64_t)n;
+		return n;
+	}
 
 	c->rd_wants_wr = 0;
 	errno = 0;
 	r = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (r > 0)
+	if (r > 0) {
+		wire_rx += (uint64_t)r;
 		return r;
+	}
 	saved = errno;
 	err = SSL_get_error(c->ssl, r);
 	switch (err) {
@@ -541,14 +624,21 @@ io_write(struct conn *c, const void *buf, size_t len)
 {
 	int r, err, saved;
 
-	if (!c->ssl)
-		return plain_io(c, NULL, buf, len);
+	if (!c->ssl) {
+		ssize_t n = plain_io(c, NULL, buf, len);
+
+		if (n > 0)
+			wire_tx += (uint64_t)n;
+		return n;
+	}
 
 	c->wr_wants_rd = 0;
 	errno = 0;
 	r = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (r > 0)
+	if (r > 0) {
+		wire_tx += (uint64_t)r;
 		return r;
+	}
 	saved = errno;
 	err = SSL_get_error(c->ssl, r);
 	switch (err) {
@@ -646,11 +736,53 @@ send_ctrl(struct conn *c, unsigned int opcode, const unsigned char *pl,
 	return flush_out(c);
 }
 
+/*
+ * --deflate: compress payload p into c->zframe as one masked frame with
+ * RSV1 set; returns its length, or 0 on a zlib failure.
+ */
+static size_t
+deflate_frame(struct conn *c, const unsigned char *p)
+{
+	unsigned int opcode = binary ? OP_BINARY : OP_TEXT;
+	size_t zlen;
+	int r;
+
+	c->zd->next_in = (unsigned char *)p;
+	c->zd->avail_in = (uInt)msg_size;
+	c->zd->next_out = zscratch;
+	c->zd->avail_out = (uInt)zscratch_cap;
+	r = deflate(c->zd, Z_SYNC_FLUSH);
+	if (r != Z_OK || c->zd->avail_in || !c->zd->avail_out)
+		return 0;
+	zlen = zscratch_cap - c->zd->avail_out;
+	/* a sync flush ends with an empty stored block: 00 00 ff ff */
+	if (zlen < 4 || memcmp(zscratch + zlen - 4, "\x00\x00\xff\xff", 4))
+		return 0;
+	zlen -= 4;
+	if (c->pmd_client_nct && deflateReset(c->zd) != Z_OK)
+		return 0;
+
+	return build_frame(c->zframe, 0x40 | opcode, zscratch, zlen);
+}
+
 static int
 send_message(struct conn *c, uint64_t now)
 {
-	c->out = frame;
-	c->out_len = frame_len;
+	unsigned int k = c->pool_next++ % pool_n;
+
+	c->expect = pool[k];
+	if (c->pmd && msg_size) {
+		/* (an empty message goes out uncompressed, as RFC 7692 allows) */
+		c->out_len = deflate_frame(c, pool[k]);
+		if (!c->out_len) {
+			conn_fail(c, &proto_errors, "deflate failed");
+			return -1;
+		}
+		c->out = c->zframe;
+	} else {
+		c->out = pool_frame[k];
+		c->out_len = pool_frame_len[k];
+	}
 	c->out_off = 0;
 	c->out_tried = 0;
 	c->awaiting = 1;
@@ -745,7 +877,10 @@ send_upgrade(struct conn *c)
 		       "Connection: Upgrade\r\n"
 		       "Sec-WebSocket-Key: %s\r\n"
 		       "Sec-WebSocket-Version: 13\r\n"
-		       "\r\n", path, host_hdr, key64);
+		       "%s"
+		       "\r\n", path, host_hdr, key64,
+		       deflate_opt ? "Sec-WebSocket-Extensions: permessage-deflate; "
+				     "client_max_window_bits\r\n" : "");
 
 	/* a fresh socket always takes a few hundred bytes in one go */
 	n = io_write(c, req, (size_t)len);
@@ -848,6 +983,75 @@ static void on_all_established(uint64_t now);
 static int parse_frames(struct conn *c, const unsigned char *p, size_t n);
 static void read_frames(struct conn *c);
 
+/*
+ * The server's Sec-WebSocket-Extensions value: permessage-deflate and its
+ * parameters.  Returns -1 if it is not something we offered.
+ */
+static int
+pmd_response(struct conn *c, const char *v)
+{
+	char buf[256], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	tok = strtok_r(buf, ";", &save);
+	while (tok && (*tok == ' ' || *tok == '\t'))
+		tok++;
+	if (!deflate_opt || !tok || strncasecmp(tok, "permessage-deflate", 18)) {
+		note("connection %ld: unexpected extension '%s'",
+		     (long)(c - conns), v);
+		return -1;
+	}
+	c->pmd = 1;
+	c->pmd_client_bits = 15;
+	while ((tok = strtok_r(NULL, ";", &save))) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		if (!strncasecmp(tok, "client_no_context_takeover", 26))
+			c->pmd_client_nct = 1;
+		else if (!strncasecmp(tok, "client_max_window_bits", 22)) {
+			const char *eq = strchr(tok, '=');
+
+			if (eq)
+				c->pmd_client_bits = atoi(eq + 1 + (eq[1] == '"'));
+			if (c->pmd_client_bits < 8 || c->pmd_client_bits > 15) {
+				note("connection %ld: bad client_max_window_bits",
+				     (long)(c - conns));
+				return -1;
+			}
+			/* zlib's raw deflate cannot do 8: 9 is what it offers */
+			if (c->pmd_client_bits == 8) {
+				note("connection %ld: client_max_window_bits=8 "
+				     "not supported", (long)(c - conns));
+				return -1;
+			}
+		}
+		/* server_no_context_takeover and server_max_window_bits need
+		 * nothing here: the inflater keeps a 15-bit window */
+	}
+
+	return 0;
+}
+
+/* permessage-deflate agreed: make the connection's deflater and inflater */
+static int
+pmd_start(struct conn *c)
+{
+	c->zd = calloc(1, sizeof(*c->zd));
+	c->zi = calloc(1, sizeof(*c->zi));
+	c->zframe = malloc(zscratch_cap + 14);
+	if (!c->zd || !c->zi || !c->zframe)
+		die("out of memory");
+	if (deflateInit2(c->zd, 1, Z_DEFLATED, -c->pmd_client_bits, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK ||
+	    inflateInit2(c->zi, -15) != Z_OK) {
+		note("connection %ld: zlib init failed", (long)(c - conns));
+		return -1;
+	}
+	deflate_conns++;
+
+	return 0;
+}
+
 /* check the 101 response; returns bytes of it consumed, or -1 */
 static long
 check_upgrade(struct conn *c)
@@ -882,12 +1086,22 @@ check_upgrade(struct conn *c)
 				v++;
 			ok_accept = !strncmp(v, c->accept, strlen(c->accept));
 		}
+		if (!strncasecmp(line, "Sec-WebSocket-Extensions:", 25) &&
+		    pmd_response(c, line + 25))
+			return -1;
 	}
 	if (!ok_accept) {
 		note("connection %ld: bad or missing Sec-WebSocket-Accept",
 		     (long)(c - conns));
 		return -1;
 	}
+	if (deflate_opt && !c->pmd) {
+		note("connection %ld: the server did not accept permessage-deflate",
+		     (long)(c - conns));
+		return -1;
+	}
+	if (c->pmd && pmd_start(c))
+		return -1;
 
 	return (end + 4) - c->hs;
 }
@@ -902,7 +1116,11 @@ on_open(struct conn *c, uint64_t now)
 	c->hdr_have = 0;
 	c->hdr_need = 2;
 
-	if (is_idle())
+	if (is_idle() && idle_silent) {
+		/* --idle-silent: no message; the connection counts as ready */
+		c->idle_echoed = 1;
+		idle_ready++;
+	} else if (is_idle())
 		/* touch the connection's buffers once, as real use would */
 		send_message(c, now);
 	else if (established == n_total)
@@ -987,6 +1205,7 @@ on_message(struct conn *c)
 		return 0;
 	}
 	c->awaiting = 0;
+	echoes++;
 
 	if (c->msg_opcode != want || c->msg_len != msg_size || c->content_bad) {
 		mismatches++;
@@ -1028,12 +1247,15 @@ frame_header(struct conn *c)
 		conn_fail(c, &proto_errors, "server sent a masked frame");
 		return -1;
 	}
-	if (c->hdr[0] & 0x70) {
-		conn_fail(c, &proto_errors, "RSV bits set (no extension agreed)");
-		return -1;
-	}
 	c->fin = c->hdr[0] >> 7;
 	c->opcode = c->hdr[0] & 0x0f;
+	/* RSV1: a compressed message, only on its first frame */
+	if ((c->hdr[0] & 0x30) || ((c->hdr[0] & 0x40) &&
+	    (!c->pmd || (c->opcode != OP_TEXT && c->opcode != OP_BINARY)))) {
+		conn_fail(c, &proto_errors, c->pmd ? "bad RSV bits" :
+			  "RSV bits set (no extension agreed)");
+		return -1;
+	}
 	if (len7 == 126)
 		c->pay_left = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
 	else if (len7 == 127)
@@ -1061,11 +1283,49 @@ frame_header(struct conn *c)
 		c->in_msg = 1;
 		c->msg_opcode = c->opcode;
 		c->msg_len = 0;
+		c->msg_z = !!(c->hdr[0] & 0x40);
 	} else {
 		conn_fail(c, &proto_errors, "unknown opcode");
 		return -1;
 	}
 	c->in_payload = 1;
+
+	return 0;
+}
+
+/* data bytes of the echo (after inflating): compare with what was sent */
+static void
+check_bytes(struct conn *c, const unsigned char *p, size_t n)
+{
+	if (c->msg_len + n > msg_size)
+		c->content_bad = 1;
+	else if (verify && (!c->expect || memcmp(p, c->expect + c->msg_len, n)))
+		c->content_bad = 1;
+	c->msg_len += n;
+}
+
+/* compressed payload bytes: inflate and check them; -1 if c was closed */
+static int
+inflate_bytes(struct conn *c, const unsigned char *p, size_t n)
+{
+	int r;
+
+	c->zi->next_in = (unsigned char *)p;
+	c->zi->avail_in = (uInt)n;
+	do {
+		c->zi->next_out = zout;
+		c->zi->avail_out = sizeof(zout);
+		r = inflate(c->zi, Z_SYNC_FLUSH);
+		if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
+			conn_fail(c, &proto_errors, "inflate failed");
+			return -1;
+		}
+		check_bytes(c, zout, sizeof(zout) - c->zi->avail_out);
+		if (r == Z_STREAM_END)	/* a final block: start afresh */
+			inflateReset(c->zi);
+		if (c->msg_len > msg_size + sizeof(zout))
+			break;	/* far too long already: stop inflating */
+	} while (c->zi->avail_in || !c->zi->avail_out);
 
 	return 0;
 }
@@ -1094,6 +1354,10 @@ frame_done(struct conn *c)
 		if (!c->fin)
 			return 0;
 		c->in_msg = 0;
+		/* the 00 00 ff ff the sender removed ends the inflated bytes */
+		if (c->msg_z && inflate_bytes(c, (const unsigned char *)
+					      "\x00\x00\xff\xff", 4))
+			return -1;
 		return on_message(c);
 	}
 }
@@ -1138,14 +1402,11 @@ parse_frames(struct conn *c, const unsigned char *p, size_t n)
 			if (c->opcode & 8) {
 				memcpy(c->cin + c->cin_len, p, take);
 				c->cin_len += take;
-			} else {
-				if (c->msg_len + take > msg_size)
-					c->content_bad = 1;
-				else if (verify && memcmp(p, payload + c->msg_len,
-							  take))
-					c->content_bad = 1;
-				c->msg_len += take;
-			}
+			} else if (c->msg_z) {
+				if (inflate_bytes(c, p, take))
+					return -1;
+			} else
+				check_bytes(c, p, take);
 			p += take;
 			n -= take;
 			c->pay_left -= take;
@@ -1226,6 +1487,8 @@ begin_closing(uint64_t now)
 	if (phase == PH_MEASURE) {
 		cpu_measure_end = cpu_seconds();
 		wall_measure_end = now;
+		wire_tx1 = wire_tx;
+		wire_rx1 = wire_rx;
 	}
 	phase = PH_CLOSING;
 	t_close_deadline = now + CLOSE_GRACE_NS;
@@ -1338,10 +1601,12 @@ report(void)
 			"and echoed, held %.1f s\n", idle_ready, n_total, hold_s);
 		printf("RESULT mode=idle connections=%ld established=%ld "
 		       "connect_s=%.3f tls=%s cipher=%s alpn=%s errors=%" PRIu64
-		       " mismatches=%" PRIu64 "\n", n_total, idle_ready,
+		       " mismatches=%" PRIu64 " deflate=%ld content=%s"
+		       " silent=%d\n", n_total, idle_ready,
 		       t_established ? (double)(t_established - t_start) / 1e9
 				     : 0.0, tls_version, tls_cipher, tls_alpn,
-		       errors, mismatches);
+		       errors, mismatches, deflate_conns, content_name,
+		       idle_silent);
 	} else {
 		double secs = duration_s, rtps = roundtrips / secs, cpu = 0;
 
@@ -1362,13 +1627,19 @@ report(void)
 		       "mbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
 		       "p999_us=%.1f max_us=%.1f client_cpu_pct=%.0f "
 		       "cpu_s=%.3f wall_s=%.3f tls=%s cipher=%s alpn=%s "
-		       "errors=%" PRIu64 " mismatches=%" PRIu64 "\n",
+		       "errors=%" PRIu64 " mismatches=%" PRIu64 " deflate=%ld "
+		       "content=%s wire_tx=%" PRIu64 " wire_rx=%" PRIu64
+		       " wire_per_rt=%.1f echoes=%" PRIu64 "\n",
 		       n_total, msg_size, binary ? "binary" : "text", secs,
 		       roundtrips, rtps, rtps * (double)msg_size / 1e6,
 		       pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
 		       pct_us(100), cpu, cpu_seconds(),
 		       (double)(now_ns() - t_start) / 1e9, tls_version,
-		       tls_cipher, tls_alpn, errors, mismatches);
+		       tls_cipher, tls_alpn, errors, mismatches, deflate_conns,
+		       content_name, wire_tx1 - wire_tx0, wire_rx1 - wire_rx0,
+		       roundtrips ? (double)(wire_tx1 - wire_tx0 + wire_rx1 -
+					     wire_rx0) / (double)roundtrips : 0.0,
+		       echoes);
 	}
 	if (errors)
 		fprintf(stderr, "lws-load: errors: %" PRIu64 " (mismatches %"
@@ -1390,7 +1661,10 @@ usage(void)
 	    "           [--text|--binary] [--duration S] [--warmup S] "
 	    "[--no-verify]\n"
 	    "  lws-load --url ws://127.0.0.1:PORT/ --idle C [--hold S] "
-	    "[--size BYTES]\n"
+	    "[--size BYTES] [--idle-silent]\n"
+	    "payload: [--content json|random|zero] (a pool of 64; --size "
+	    "default 1024)\n"
+	    "         [--deflate]   offer and require permessage-deflate\n"
 	    "common: [--connect-concurrency N (256)] [--connect-timeout S "
 	    "(60)]\n"
 	    "        [--ca-file PATH]   wss://: trust these CAs (default: the "
@@ -1492,6 +1766,85 @@ tls_init(void)
 	ERR_clear_error();
 }
 
+static uint32_t
+xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/*
+ * --content: POOL_SIZE payloads of msg_size bytes.  json: an object with an
+ * array of records, keys repeating, numbers small and varying, padded with
+ * spaces (still JSON) to the exact size; random: printable ASCII.
+ */
+static void
+make_pool(void)
+{
+	static const char *names[] = { "alpha", "bravo", "charlie", "delta",
+				       "echo", "foxtrot", "golf", "hotel" };
+	uint32_t x = 88172645u;
+	unsigned int k;
+	size_t i;
+
+	pool_n = POOL_SIZE;
+	for (k = 0; k < POOL_SIZE; k++) {
+		unsigned char *p = malloc(msg_size ? msg_size : 1);
+
+		if (!p)
+			die("out of memory");
+		if (content == CONTENT_ZERO)
+			memset(p, binary ? 0 : ' ', msg_size);
+		else if (content == CONTENT_RANDOM)
+			for (i = 0; i < msg_size; i++)
+				p[i] = (unsigned char)(0x20 + xorshift(&x) % 95);
+		else {
+			char *t = malloc(msg_size + 256);
+			size_t n;
+			int id = (int)(xorshift(&x) % 100000);
+
+			if (!t)
+				die("out of memory");
+			n = (size_t)sprintf(t, "{\"seq\":%u,\"items\":[", k);
+			for (;;) {
+				char rec[200];
+				const char *name = names[xorshift(&x) % 8];
+				unsigned int eur = xorshift(&x) % 100;
+				unsigned int cent = xorshift(&x) % 100;
+				unsigned int qty = xorshift(&x) % 20;
+				int on = xorshift(&x) % 2;
+				int r = sprintf(rec, "%s{\"id\":%d,\"name\":\"%s\","
+						"\"price\":%u.%02u,\"qty\":%u,"
+						"\"active\":%s}",
+						n > 20 ? "," : "", id++, name,
+						eur, cent, qty,
+						on ? "true" : "false");
+
+				if (n + (size_t)r + 2 > msg_size)
+					break;
+				memcpy(t + n, rec, (size_t)r);
+				n += (size_t)r;
+			}
+			if (n + 2 <= msg_size) {
+				memcpy(t + n, "]}", 2);
+				n += 2;
+			}
+			memset(t + n, ' ', msg_size > n ? msg_size - n : 0);
+			memcpy(p, t, msg_size);
+			free(t);
+		}
+		pool[k] = p;
+		pool_frame[k] = malloc(msg_size + 14);
+		if (!pool_frame[k])
+			die("out of memory");
+		pool_frame_len[k] = build_frame(pool_frame[k],
+						binary ? OP_BINARY : OP_TEXT,
+						p, msg_size);
+	}
+}
+
 static double
 arg_double(const char *opt, const char *v, double min)
 {
@@ -1546,6 +1899,10 @@ main(int argc, char **argv)
 			binary = 0;
 		else if (!strcmp(o, "--no-verify"))
 			verify = 0;
+		else if (!strcmp(o, "--deflate"))
+			deflate_opt = 1;
+		else if (!strcmp(o, "--idle-silent"))
+			idle_silent = 1;
 		else if (!strcmp(o, "--help") || !strcmp(o, "-h"))
 			usage();
 		else if (!v)
@@ -1556,8 +1913,22 @@ main(int argc, char **argv)
 				url = v;
 			else if (!strcmp(o, "--connections"))
 				n_conns = (long)arg_double(o, v, 1);
-			else if (!strcmp(o, "--size"))
+			else if (!strcmp(o, "--size")) {
 				msg_size = (size_t)arg_double(o, v, 0);
+				size_given = 1;
+			} else if (!strcmp(o, "--content")) {
+				content_name = v;
+				if (!strcmp(v, "json"))
+					content = CONTENT_JSON;
+				else if (!strcmp(v, "random"))
+					content = CONTENT_RANDOM;
+				else if (!strcmp(v, "zero"))
+					content = CONTENT_ZERO;
+				else if (!strcmp(v, "default"))
+					content = CONTENT_DEFAULT;
+				else
+					die("--content json|random|zero");
+			}
 			else if (!strcmp(o, "--duration"))
 				duration_s = arg_double(o, v, 0.001);
 			else if (!strcmp(o, "--warmup"))
@@ -1582,6 +1953,8 @@ main(int argc, char **argv)
 		usage();
 	if (msg_size > 256u * 1024 * 1024)
 		die("--size too big");
+	if (content != CONTENT_DEFAULT && !size_given)
+		msg_size = 1024;
 	parse_url(url);
 	if (ca_file && !use_tls)
 		die("--ca-file goes with a wss:// URL");
@@ -1619,6 +1992,18 @@ main(int argc, char **argv)
 	}
 	frame_len = build_frame(frame, binary ? OP_BINARY : OP_TEXT, payload,
 				msg_size);
+	pool[0] = payload;
+	pool_frame[0] = frame;
+	pool_frame_len[0] = frame_len;
+	if (content != CONTENT_DEFAULT)
+		make_pool();
+	if (deflate_opt) {
+		/* deflateBound plus room for the sync flush's empty block */
+		zscratch_cap = msg_size + msg_size / 8 + 64;
+		zscratch = malloc(zscratch_cap);
+		if (!zscratch)
+			die("out of memory");
+	}
 
 	conns = calloc((size_t)n_total, sizeof(*conns));
 	if (!conns)
