@@ -43,6 +43,8 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD="$HERE/.build-bench"
+# shellcheck source=measure.sh
+. "$HERE/measure.sh"  # timing, quietness, RSS, medians, pinning, the C build (shared with run.sh)
 CC=${CC:-cc}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -83,16 +85,9 @@ done
 # seconds between "established" and the RSS sample: 1, or half the hold time
 IDLE_SETTLE=$(awk -v h="$HOLD" 'BEGIN { print (h >= 2 ? 1 : h / 2) }')
 LWS_VERSION=$(pkg-config --modversion libwebsockets 2>/dev/null | sed 's/-$//')
-hard=$(ulimit -Hn)
-if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$hard"; fi
+raise_fd_limit
 
-if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
-	echo "deflate.sh: warning: need 2 CPUs and taskset for pinning; running unpinned" >&2
-	PIN_SERVER=(); PIN_CLIENT=()
-else
-	PIN_SERVER=(taskset -c "$SERVER_CPU"); PIN_CLIENT=(taskset -c "$CLIENT_CPU")
-fi
-LINEBUF=(); command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL)
+pin_cpus deflate.sh
 
 mkdir -p "$BUILD"
 CLIENT_LOG="$BUILD/deflate-client.log"
@@ -100,15 +95,7 @@ CLIENT_LOG="$BUILD/deflate-client.log"
 
 # ---- build (as run.sh) ------------------------------------------------------
 
-echo "== building C server and load client (cc -O2)"
-pkg-config --exists libwebsockets || die "libwebsockets not found by pkg-config (apt-get install libwebsockets-dev)"
-# shellcheck disable=SC2046
-$CC -O2 -Wall -Wextra -o "$BUILD/lws-c-echo-server" "$HERE/c-echo-server/lws-c-echo-server.c" \
-	$(pkg-config --cflags --libs libwebsockets) || die "building the C server failed"
-$CC -O2 -Wall -Wextra -o "$BUILD/lws-load" "$HERE/load-client/lws-load.c" -lssl -lcrypto -lz ||
-	die "building the load client failed (it needs OpenSSL's and zlib's headers: apt-get install libssl-dev zlib1g-dev)"
-C_BIN="$BUILD/lws-c-echo-server"
-LOAD_BIN="$BUILD/lws-load"
+build_c_programs
 
 if [ -n "$SWIFT_SERVER" ]; then
 	[ -x "$SWIFT_SERVER" ] || die "--swift-server $SWIFT_SERVER is not an executable"
@@ -123,7 +110,7 @@ else
 	fi
 fi
 
-# ---- helpers (as run.sh) ------------------------------------------------------
+# ---- helpers ------------------------------------------------------
 
 SERVER_PID=""
 SERVER_PORT=""
@@ -135,53 +122,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "deflate.sh: interrupted" >&2; exit 130' INT TERM
 
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
-now_s() { date +%s.%N; }
-# busy CPU ticks of the machine: user, nice, system, irq, softirq, steal
-machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-# busy_pct SECONDS: percent of all CPUs in use (by anything) over a sample
-busy_pct() {
-	local a b
-	a=$(head -n 1 /proc/stat); sleep "$1"; b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-		for (i = 2; i <= 9; i++) t += y[i] - x[i];
-		idle = (y[5] - x[5]) + (y[6] - x[6]);
-		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-# with --wait-idle S: wait up to S s until the machine is idle
-quiet_wait() {
-	local tries
-	tries=$(awk -v w="$WAIT_IDLE" 'BEGIN { printf "%d", w * 2 }')
-	while [ "$tries" -gt 0 ]; do
-		[ "$(busy_pct 0.5)" -lt 10 ] && return 0
-		tries=$((tries - 1))
-	done
-	return 0
-}
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-median() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
-		awk '{ a[NR] = $1 } END {
-			if (NR == 0) print "n/a";
-			else if (NR % 2) print a[(NR + 1) / 2];
-			else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-range() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
-		awk -v d="${RANGE_DEC:-0}" '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else printf "%.*f–%.*f\n", d, a[1], d, a[NR] }'
-}
-fmt() {
-	case "$1" in
-	n/a|"") echo "n/a" ;;
-	*) awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f\n", d, v }' ;;
-	esac
-}
-quotient() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'
-}
 
 declare -A VALUES   # "key|kind" -> space separated values, one per run
 declare -A NOTES    # "key|kind" -> problems seen

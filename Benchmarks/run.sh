@@ -54,6 +54,8 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD="$HERE/.build-bench"
+# shellcheck source=measure.sh
+. "$HERE/measure.sh"  # timing, quietness, RSS, medians, pinning, the C build (shared with deflate.sh)
 CC=${CC:-cc}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -139,19 +141,11 @@ LWS_VERSION=$(pkg-config --modversion libwebsockets 2>/dev/null | sed 's/-$//')
 
 # lws sizes its fd tables from the soft limit and 5000 connections need more
 # than the usual 1024; use up to 20000 (or whatever the hard limit allows).
-hard=$(ulimit -Hn)
-if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$hard"; fi
+raise_fd_limit
 [ "$(ulimit -n)" -ge $((IDLE_CONNS + 100)) ] ||
 	echo "run.sh: warning: ulimit -n is $(ulimit -n), too low for $IDLE_CONNS connections" >&2
 
-if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
-	echo "run.sh: warning: need 2 CPUs and taskset for pinning; running unpinned" >&2
-	PIN_SERVER=(); PIN_CLIENT=()
-else
-	PIN_SERVER=(taskset -c "$SERVER_CPU"); PIN_CLIENT=(taskset -c "$CLIENT_CPU")
-fi
-# make sure a server's "listening on" line is not stuck in a stdio buffer
-LINEBUF=(); command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL)
+pin_cpus run.sh
 
 mkdir -p "$BUILD"
 CLIENT_LOG="$BUILD/client.log"
@@ -159,15 +153,7 @@ CLIENT_LOG="$BUILD/client.log"
 
 # ---- build -----------------------------------------------------------------
 
-echo "== building C server and load client (cc -O2)"
-pkg-config --exists libwebsockets || die "libwebsockets not found by pkg-config (apt-get install libwebsockets-dev)"
-# shellcheck disable=SC2046
-$CC -O2 -Wall -Wextra -o "$BUILD/lws-c-echo-server" "$HERE/c-echo-server/lws-c-echo-server.c" \
-	$(pkg-config --cflags --libs libwebsockets) || die "building the C server failed"
-$CC -O2 -Wall -Wextra -o "$BUILD/lws-load" "$HERE/load-client/lws-load.c" -lssl -lcrypto -lz ||
-	die "building the load client failed (it needs OpenSSL's and zlib's headers: apt-get install libssl-dev zlib1g-dev)"
-C_BIN="$BUILD/lws-c-echo-server"
-LOAD_BIN="$BUILD/lws-load"
+build_c_programs
 
 # ---- TLS: a throwaway CA and localhost certificate, made per run ------------
 
@@ -291,38 +277,8 @@ stop_server() {
 	SERVER_PID=""
 }
 
-CLK_TCK=$(getconf CLK_TCK)
-# CPU ticks (user + system) used so far by a process
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
-now_s() { date +%s.%N; }
 # pct_of TICKS SECONDS -> percent of one CPU
 cpu_pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", (w > 0 ? 100 * t / hz / w : 0) }'; }
-
-# busy_pct SECONDS: percent of all CPUs in use (by anything) over a sample
-busy_pct() {
-	local a b
-	a=$(head -n 1 /proc/stat); sleep "$1"; b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-		for (i = 2; i <= 9; i++) t += y[i] - x[i];
-		idle = (y[5] - x[5]) + (y[6] - x[6]);
-		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-# busy CPU ticks of the machine: user, nice, system, irq, softirq, and steal
-# (time the hypervisor gave our vCPUs to someone else)
-machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-
-# Benchmarks on a shared machine are only as good as its quietness.  With
-# --wait-idle S, wait (up to S s) before a run until the machine is idle.
-quiet_wait() {
-	local tries
-	tries=$(awk -v w="$WAIT_IDLE" 'BEGIN { printf "%d", w * 2 }')
-	while [ "$tries" -gt 0 ]; do
-		[ "$(busy_pct 0.5)" -lt 10 ] && return 0
-		tries=$((tries - 1))
-	done
-	return 0
-}
 
 # Each echo run also measures how much CPU *other* processes took while it
 # ran: machine busy time minus the server's and the client's own.  A run
@@ -331,11 +287,6 @@ quiet_wait() {
 DISTURBED_PCT=${DISTURBED_PCT:-20}
 TOTAL_RUNS=0
 DISTURBED_RUNS=0
-
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-
-# field NAME "RESULT ..." -> value
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # ---- result bookkeeping ----------------------------------------------------
 
@@ -349,21 +300,6 @@ add_tls() { # add_tls KIND "RESULT ..." : remember version, cipher and ALPN
 	[ "$TLS" = 1 ] || return 0
 	t="$(field tls "$2") $(field cipher "$2") ALPN $(field alpn "$2")"
 	case ",${TLS_SEEN["$1"]:-}," in *",$t,"*) ;; *) TLS_SEEN["$1"]="${TLS_SEEN["$1"]:-}${TLS_SEEN["$1"]:+,}$t" ;; esac
-}
-
-median() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
-		awk '{ a[NR] = $1 } END {
-			if (NR == 0) print "n/a";
-			else if (NR % 2) print a[(NR + 1) / 2];
-			else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-fmt() { # number formatting by metric kind
-	case "$1" in
-	n/a|"") echo "n/a" ;;
-	*) awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f\n", d, v }' ;;
-	esac
 }
 
 # ---- one echo run ------------------------------------------------------------
@@ -607,12 +543,6 @@ row() {
 stats() {
 	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
 		awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a n/a 0"; else print a[1], a[NR], NR }'
-}
-
-# quotient A B -> A / B with 2 decimals, or n/a
-quotient() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 # Swift is "within noise" of the baseline when the ranges of their per-run
