@@ -52,11 +52,21 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Serve this folder at / in place of the built-in echo page.")
     var `static`: String?
 
-    @Option(help: "Handler style: async (a task per connection pulling messages) or closures.")
+    @Option(help: "Handler style: async (a task per connection pulling messages), closures, or inline (synchronous closures on the service thread, the fastest).")
     var style: HandlerStyle = .async
 
     enum HandlerStyle: String, ExpressibleByArgument {
-        case async, closures
+        case async, closures, inline
+    }
+
+    /// Inline echo: queue the message, or, when the client does not read and the send buffer is
+    /// full, tell it so with 1008 rather than drop the message unseen.
+    static func echo(_ message: WebSocketMessage, on connection: WebSocketConnection) {
+        do {
+            try connection.trySend(message)
+        } catch {
+            try? connection.startClose(code: .policyViolation, reason: "send buffer full")
+        }
     }
 
     func run() async throws {
@@ -102,6 +112,11 @@ struct EchoServer: AsyncParsableCommand {
                 .onText { connection, text in try? await connection.send(text: text) }
                 .onBinary { connection, bytes in try? await connection.send(binary: bytes) }
                 .build()
+        case .inline:
+            var callbacks = WebSocketInlineCallbacks()
+            callbacks.onText = { connection, text in Self.echo(.text(text), on: connection) }
+            callbacks.onBinary = { connection, bytes in Self.echo(.binary(bytes), on: connection) }
+            context = try builder.inline(callbacks).build()
         }
         print("listening on \(tlsCert == nil ? "ws" : "wss")://\(host):\(context.port ?? port)")
         if let plain = context.plainPort { print("listening on ws://\(host):\(plain)") }

@@ -23,6 +23,7 @@ public final class LWSContext: Sendable {
     ///   - configuration: the limits and options.
     ///   - handler: what the server does with each connection; required when listening.
     ///   - callbacks: the closure style instead of `handler`.
+    ///   - inline: the inline style instead of either; see ``WebSocketInlineCallbacks``.
     ///   - upgradeHook: decides each upgrade before the 101; see ``LWSContextBuilder/onUpgrade(_:)``.
     ///   - authorize: an async check after the 101; see ``LWSContextBuilder/authorize(_:)``.
     ///   - routes: plain HTTP handlers by exact path; see ``LWSContextBuilder/route(_:_:)``.
@@ -31,6 +32,7 @@ public final class LWSContext: Sendable {
         configuration: LWSConfiguration,
         handler: (@Sendable (WebSocketConnection) async throws -> Void)? = nil,
         callbacks: WebSocketCallbacks = WebSocketCallbacks(),
+        inline: WebSocketInlineCallbacks? = nil,
         upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil,
         authorize: (@Sendable (WebSocketConnection) async throws -> Bool)? = nil,
         routes: [String: @Sendable (HTTPRouteRequest) async throws -> HTTPRouteResponse] = [:]
@@ -46,10 +48,19 @@ public final class LWSContext: Sendable {
         if handler != nil, !callbacks.isEmpty {
             throw LWSError.invalidConfiguration("set either an async handler or callbacks, not both")
         }
+        if inline != nil, handler != nil || !callbacks.isEmpty {
+            throw LWSError.invalidConfiguration("set one handler style: an async handler, callbacks or inline callbacks")
+        }
+        if inline != nil, authorize != nil {
+            throw LWSError.invalidConfiguration("authorize is async and cannot gate inline callbacks; decide in onUpgrade instead")
+        }
+        if let inline, inline.slowHandlerWarning <= .zero {
+            throw LWSError.invalidConfiguration("inline slowHandlerWarning must be positive")
+        }
         var connectionHandler = handler.map(ConnectionHandler.init) ?? (callbacks.isEmpty ? nil : ConnectionHandler(callbacks: callbacks))
         connectionHandler?.openCheck = authorize
-        if configuration.listen != nil, connectionHandler == nil {
-            throw LWSError.invalidConfiguration("a listening context needs onConnection or callbacks")
+        if configuration.listen != nil, connectionHandler == nil, inline == nil {
+            throw LWSError.invalidConfiguration("a listening context needs onConnection, callbacks or inline callbacks")
         }
         if let plain = configuration.plainListen, !PortProbe.isFree(host: plain.host, port: plain.port) {
             throw LWSError.contextCreationFailed(
@@ -60,7 +71,7 @@ public final class LWSContext: Sendable {
             budget: configuration.fdBudget, maxConnections: configuration.maxConnections,
             listeners: (configuration.listen == nil ? 0 : 1) + (configuration.plainListen == nil ? 0 : 1), softLimit: limits.soft, hardLimit: limits.hard)
         try self.init(engine: ContextEngine(
-            configuration: configuration, plan: plan, handler: connectionHandler, upgradeHook: upgradeHook,
+            configuration: configuration, plan: plan, handler: connectionHandler, inline: inline, upgradeHook: upgradeHook,
             routes: routes, routeTable: routeTable))
     }
 

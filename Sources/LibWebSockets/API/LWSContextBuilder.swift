@@ -8,6 +8,7 @@ public struct LWSContextBuilder: Sendable {
     public var configuration = LWSConfiguration()
     private var handler: (@Sendable (WebSocketConnection) async throws -> Void)?
     private var callbacks = WebSocketCallbacks()
+    private var inlineCallbacks: WebSocketInlineCallbacks?
     private var upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
     private var authorize: (@Sendable (WebSocketConnection) async throws -> Bool)?
     private var routes: [String: @Sendable (HTTPRouteRequest) async throws -> HTTPRouteResponse] = [:]
@@ -197,12 +198,18 @@ public struct LWSContextBuilder: Sendable {
     /// - Parameter addresses: see ``LWSConfiguration/trustedProxies``.
     public func trustedProxies(_ addresses: [String]) -> Self { with { $0.configuration.trustedProxies = addresses } }
 
+    /// Serves connections in the inline style: synchronous closures called straight from lws's
+    /// callbacks on the service thread, the fastest path. They must not block; see
+    /// ``WebSocketInlineCallbacks``. Instead of `onConnection` and the closure style.
+    /// - Parameter callbacks: the closures, and the slow-handler warning.
+    public func inline(_ callbacks: WebSocketInlineCallbacks) -> Self { with { $0.inlineCallbacks = callbacks } }
+
     /// Validates the configuration, creates the lws context and starts its service thread.
     /// - Returns: the running context.
     /// - Throws: ``LWSError/invalidConfiguration(_:)`` or ``LWSError/contextCreationFailed(_:)``.
     public func build() throws -> LWSContext {
         try LWSContext(
-            configuration: configuration, handler: handler, callbacks: callbacks, upgradeHook: upgradeHook, authorize: authorize,
-            routes: routes)
+            configuration: configuration, handler: handler, callbacks: callbacks, inline: inlineCallbacks, upgradeHook: upgradeHook,
+            authorize: authorize, routes: routes)
     }
 }

@@ -41,6 +41,9 @@ public final class LWSContextStats: Sendable {
         /// control frame (a pong, a close echo) had to go out while a compressed message was still
         /// being sent in pieces, which that version writes as message data. Each one is logged.
         public var compressionConflicts: Int = 0
+        /// Inline-style callbacks that ran longer than their `slowHandlerWarning` (each one
+        /// held up every connection of the context); see ``WebSocketInlineCallbacks``.
+        public var slowInlineHandlers: Int = 0
     }
 
     private let open = Atomic<Int>(0)
@@ -59,6 +62,7 @@ public final class LWSContextStats: Sendable {
     private let compressedConnections = Atomic<Int>(0)
     private let compressionDeclined = Atomic<Int>(0)
     private let compressionConflicts = Atomic<Int>(0)
+    private let slowInlineHandlers = Atomic<Int>(0)
 
     init() {}
 
@@ -76,7 +80,8 @@ public final class LWSContextStats: Sendable {
             messagesOut: messagesOut.load(ordering: .relaxed), bytesIn: bytesIn.load(ordering: .relaxed),
             bytesOut: bytesOut.load(ordering: .relaxed), compressedConnections: compressedConnections.load(ordering: .relaxed),
             compressionDeclined: compressionDeclined.load(ordering: .relaxed),
-            compressionConflicts: compressionConflicts.load(ordering: .relaxed))
+            compressionConflicts: compressionConflicts.load(ordering: .relaxed),
+            slowInlineHandlers: slowInlineHandlers.load(ordering: .relaxed))
     }
 
     // Only the service thread counts, so each counter has one writer: a relaxed load and store
@@ -111,6 +116,8 @@ public final class LWSContextStats: Sendable {
     func compressionOfferDeclined() { Self.bump(compressionDeclined, by: 1) }
 
     func compressionConflict() { Self.bump(compressionConflicts, by: 1) }
+
+    func slowInlineHandler() { Self.bump(slowInlineHandlers, by: 1) }
 
     func messageReceived(bytes: Int) {
         Self.bump(messagesIn, by: 1)

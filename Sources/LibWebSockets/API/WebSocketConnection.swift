@@ -149,6 +149,20 @@ public final class WebSocketConnection: Sendable {
         return await core.close(code: code, reason: reason)
     }
 
+    /// Starts the close handshake without waiting: the close frame goes out after the messages
+    /// already queued, and the connection is dropped if the peer does not answer within
+    /// `closeTimeout`. For the inline style, whose closures cannot await; ``closed()`` or
+    /// `onClose` tell how it ended. Calling it again, or after the end, does nothing.
+    /// - Parameters:
+    ///   - code: a code that may be sent (``WebSocketCloseCode/isSendable``).
+    ///   - reason: at most 123 bytes of UTF-8.
+    /// - Throws: ``LWSError/invalidCloseCode(_:)`` or ``LWSError/closeReasonTooLong(_:)``.
+    public func startClose(code: WebSocketCloseCode = .normalClosure, reason: String = "") throws {
+        guard code.isSendable else { throw LWSError.invalidCloseCode(code.rawValue) }
+        guard reason.utf8.count <= 123 else { throw LWSError.closeReasonTooLong(reason.utf8.count) }
+        if core.requestClose(code: code, reason: reason) { core.engine.scheduleCloseTimeout(for: core) }
+    }
+
     /// Waits until the connection has ended, however it ends.
     /// - Returns: how it ended.
     public func closed() async -> WebSocketCloseResult { await core.closeResult() }

@@ -5,7 +5,7 @@ extension ContextEngine {
     /// `ESTABLISHED`: boxes the connection and starts its handler task.
     func serverEstablished(wsi: OpaquePointer) -> Int32 {
         let pending = local.value.pendingUpgrades.removeValue(forKey: wsi)
-        guard admitsConnection(), let handler else { return -1 }
+        guard admitsConnection(), handler != nil || inline != nil else { return -1 }
         let compression = pending?.compression
         let core = ConnectionCore(engine: self, limits: limits)
         if let compression { core.compressionStarted(windowBits: compression.serverMaxWindowBits, isClient: false) }
@@ -19,6 +19,13 @@ extension ContextEngine {
         }
         let connection = WebSocketConnection(core: core, info: info)
         if let userState = pending?.userState { connection.userState = userState }
+        if let inline {
+            let handler = InlineHandler(callbacks: inline, connection: connection)
+            core.local.value.inline = handler
+            handler.opened()
+            return 0
+        }
+        guard let handler else { return -1 }
         switch configuration.handlerExecutor {
         case .serviceThread:
             Task(executorPreference: executor) { await handler.run(connection) }

@@ -25,7 +25,11 @@ extension ConnectionCore {
             return 0
         case .deliver(let message):
             engine.stats.messageReceived(bytes: message.byteCount)
-            deliver(.message(message), wsi: wsi)
+            if let inline = local.value.inline {
+                inline.received(message)
+            } else {
+                deliver(.message(message), wsi: wsi)
+            }
             return 0
         case .closeTooLarge:
             return failAndClose(.messageTooLarge(limits.maxMessageSize), CloseFrame(code: .messageTooBig, reason: "message too big"), wsi: wsi)
@@ -39,7 +43,11 @@ extension ConnectionCore {
         let bytes = Array(payload)
         let (waiter, queueEvent) = state.withLock { $0.pongReceived(bytes) }
         waiter?.resume()
-        if queueEvent { deliver(.pong(bytes), wsi: wsi) }
+        if let inline = local.value.inline {
+            inline.receivedPong(bytes)
+        } else if queueEvent {
+            deliver(.pong(bytes), wsi: wsi)
+        }
     }
 
     private func deliver(_ event: InboundEvent, wsi: OpaquePointer) {
@@ -121,6 +129,10 @@ extension ConnectionCore {
         for sender in end.senders { sender.resume(throwing: LWSError.connectionClosed) }
         for pinger in end.pingers { pinger.resume(throwing: LWSError.connectionClosed) }
         for closer in end.closers { closer.resume() }
+        if let inline = local.value.inline, let result = state.withLock({ $0.lifecycle.result }) {
+            local.value.inline = nil  // it refers back to the connection
+            inline.closed(result)
+        }
     }
 
     /// Drops the socket without a close handshake, from any callback (lws closes it after the

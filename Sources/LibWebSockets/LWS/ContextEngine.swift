@@ -63,6 +63,8 @@ final class ContextEngine: Sendable {
     let configuration: LWSConfiguration
     let plan: FDBudgetPlan
     let handler: ConnectionHandler?
+    /// The inline style's closures, when the server uses it instead of `handler`.
+    let inline: WebSocketInlineCallbacks?
     let upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)?
     let upgradePolicy: UpgradePolicy
     let routes: [String: HTTPRouteHandler]
@@ -83,7 +85,7 @@ final class ContextEngine: Sendable {
     static let creationLock = Locked(())
 
     init(
-        configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?,
+        configuration: LWSConfiguration, plan: FDBudgetPlan, handler: ConnectionHandler?, inline: WebSocketInlineCallbacks? = nil,
         upgradeHook: (@Sendable (WebSocketUpgradeRequest) throws -> WebSocketUpgradeDecision)? = nil,
         routes: [String: HTTPRouteHandler] = [:], routeTable: HTTPRouteTable
     ) {
@@ -92,6 +94,7 @@ final class ContextEngine: Sendable {
         self.configuration = configuration
         self.plan = plan
         self.handler = handler
+        self.inline = inline
         self.upgradeHook = upgradeHook
         self.upgradePolicy = UpgradePolicy(
             allowedOrigins: configuration.allowedOrigins, maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,

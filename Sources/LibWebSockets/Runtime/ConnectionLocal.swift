@@ -29,6 +29,8 @@ struct ConnectionLocal {
     var handoff: InboundEvent?
     /// Set when permessage-deflate is on for this connection: the memory lws's compressor reads.
     var deflate: DeflateBuffers?
+    /// The inline style's closures, from the 101 until `CLOSED` (``WebSocketInlineCallbacks``).
+    var inline: InlineHandler?
 
     init(assembler: MessageAssembler) { self.assembler = assembler }
 }
