@@ -115,22 +115,11 @@ else
 fi
 KOSOKU_VERSION=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("kosoku"))')
 
-if [ "$CLIENT" = 0 ]; then
-
-# ---- the server -----------------------------------------------------------------
-
-if [ -z "$SERVER" ]; then
-	echo "== building lws-echo-server ($CONFIG)"
-	cd "$ROOT"
-	timeout "$BUILD_TIMEOUT" "$SWIFT" build -c "$CONFIG" --product lws-echo-server ||
-		die "swift build --product lws-echo-server failed (or took over ${BUILD_TIMEOUT}s)"
-	SERVER="$(timeout 300 "$SWIFT" build -c "$CONFIG" --product lws-echo-server --show-bin-path)/lws-echo-server"
-fi
-[ -x "$SERVER" ] || die "no server binary at $SERVER"
+# ---- reports, the process under test, and the cases --------------------------------
 
 rm -rf "$REPORTS"
 mkdir -p "$REPORTS"
-SERVER_PID=""
+SERVER_PID=""  # the server: lws-echo-server, or kosoku's fuzzing server with --client
 stop_server() {
 	[ -n "$SERVER_PID" ] || return 0
 	local pid=$SERVER_PID i
@@ -143,15 +132,35 @@ stop_server() {
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-KOSOKU_PID=""
+RUNNER_PID=""  # what drives the cases: kosoku, or lws-autobahn-client with --client
 cleanup() {
-	# timeout(1) passes the TERM on to kosoku
-	[ -z "$KOSOKU_PID" ] || { kill -TERM "$KOSOKU_PID" 2>/dev/null || true; wait "$KOSOKU_PID" 2>/dev/null || true; }
+	# timeout(1) passes the TERM on
+	[ -z "$RUNNER_PID" ] || { kill -TERM "$RUNNER_PID" 2>/dev/null || true; wait "$RUNNER_PID" 2>/dev/null || true; }
 	stop_server
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+INCLUDE=()
+set -f # the globs are kosoku's, not the shell's
+for c in $CASES; do INCLUDE+=(-i "$c"); done
+set +f
+EXPECTED_TOTAL=0
+[ "$CASES" = "$DEFAULT_CASES" ] && EXPECTED_TOTAL=$DEFAULT_CASE_COUNT
+
+if [ "$CLIENT" = 0 ]; then
+
+# ---- the server -----------------------------------------------------------------
+
+if [ -z "$SERVER" ]; then
+	echo "== building lws-echo-server ($CONFIG)"
+	cd "$ROOT"
+	timeout "$BUILD_TIMEOUT" "$SWIFT" build -c "$CONFIG" --product lws-echo-server ||
+		die "swift build --product lws-echo-server failed (or took over ${BUILD_TIMEOUT}s)"
+	SERVER="$(timeout 300 "$SWIFT" build -c "$CONFIG" --product lws-echo-server --show-bin-path)/lws-echo-server"
+fi
+[ -x "$SERVER" ] || die "no server binary at $SERVER"
 
 # 9.1.6 and 9.2.6 send 16 MiB messages: make the limit explicit, not a default.
 : >"$REPORTS/server.log"  # made here: the background job's redirection may come after the first read
@@ -171,22 +180,15 @@ URL="ws://127.0.0.1:$PORT"
 
 # ---- the cases --------------------------------------------------------------------
 
-INCLUDE=()
-set -f # the globs are kosoku's, not the shell's
-for c in $CASES; do INCLUDE+=(-i "$c"); done
-set +f
-EXPECTED_TOTAL=0
-[ "$CASES" = "$DEFAULT_CASES" ] && EXPECTED_TOTAL=$DEFAULT_CASE_COUNT
-
 echo "== kosoku $KOSOKU_VERSION: Autobahn cases $CASES against lws-echo-server${SERVER_FLAGS[*]:+ ${SERVER_FLAGS[*]}} on $URL, $PARALLEL at once"
 RUN_START=$(date +%s)
 rc=0
 # In the background, so that a signal to this script runs the trap at once.
 timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/kosoku" "$URL" "${INCLUDE[@]}" -p "$PARALLEL" -o "$REPORTS/kosoku" \
 	>"$REPORTS/kosoku.log" 2>&1 &
-KOSOKU_PID=$!
-wait "$KOSOKU_PID" || rc=$?
-KOSOKU_PID=""
+RUNNER_PID=$!
+wait "$RUNNER_PID" || rc=$?
+RUNNER_PID=""
 RUN_SECONDS=$(($(date +%s) - RUN_START))
 # kosoku exits 1 when any case fails, expected or not; the summary decides.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
@@ -210,31 +212,6 @@ timeout "$BUILD_TIMEOUT" "$SWIFT" build -c "$CONFIG" --product lws-autobahn-clie
 	die "swift build --product lws-autobahn-client failed (or took over ${BUILD_TIMEOUT}s)"
 CLIENT_BIN="$(timeout 300 "$SWIFT" build -c "$CONFIG" --product lws-autobahn-client --show-bin-path)/lws-autobahn-client"
 
-rm -rf "$REPORTS"
-mkdir -p "$REPORTS"
-SERVER_PID=""
-stop_server() {
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=""
-}
-CLIENT_PID=""
-cleanup() {
-	[ -z "$CLIENT_PID" ] || { kill -TERM "$CLIENT_PID" 2>/dev/null || true; wait "$CLIENT_PID" 2>/dev/null || true; }
-	stop_server
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-INCLUDE=()
-set -f # the globs are kosoku's, not the shell's
-for c in $CASES; do INCLUDE+=(-i "$c"); done
-set +f
-EXPECTED_TOTAL=0
-[ "$CASES" = "$DEFAULT_CASES" ] && EXPECTED_TOTAL=$DEFAULT_CASE_COUNT
-
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 : >"$REPORTS/kosoku.log"
 "$VENV/bin/kosoku" -m fuzzingserver "127.0.0.1:$PORT" "${INCLUDE[@]}" -o "$REPORTS/kosoku" >"$REPORTS/kosoku.log" 2>&1 &
@@ -252,9 +229,9 @@ echo "== kosoku $KOSOKU_VERSION fuzzingserver: Autobahn cases $CASES for lws-aut
 RUN_START=$(date +%s)
 rc=0
 timeout --kill-after=10 "$RUN_TIMEOUT" "$CLIENT_BIN" "ws://127.0.0.1:$PORT" "${CLIENT_FLAGS[@]}" >"$REPORTS/client.log" 2>&1 &
-CLIENT_PID=$!
-wait "$CLIENT_PID" || rc=$?
-CLIENT_PID=""
+RUNNER_PID=$!
+wait "$RUNNER_PID" || rc=$?
+RUNNER_PID=""
 RUN_SECONDS=$(($(date +%s) - RUN_START))
 # kosoku writes its reports after the client's updateReports call; give it time to finish.
 for _ in $(seq 1 600); do
