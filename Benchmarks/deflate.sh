@@ -43,6 +43,7 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD="$HERE/.build-bench"
+BENCH_NAME=deflate.sh  # measure.sh names its warnings after it
 # shellcheck source=measure.sh
 . "$HERE/measure.sh"  # timing, quietness, RSS, medians, pinning, the C build (shared with run.sh)
 CC=${CC:-cc}
@@ -87,7 +88,7 @@ IDLE_SETTLE=$(awk -v h="$HOLD" 'BEGIN { print (h >= 2 ? 1 : h / 2) }')
 LWS_VERSION=$(pkg-config --modversion libwebsockets 2>/dev/null | sed 's/-$//')
 raise_fd_limit
 
-pin_cpus deflate.sh
+pin_cpus
 
 mkdir -p "$BUILD"
 CLIENT_LOG="$BUILD/deflate-client.log"
@@ -158,22 +159,6 @@ start_server() {
 	echo "deflate.sh: $kind server printed no 'listening on' line in 10 s" >&2
 	stop_server
 	return 1
-}
-
-stop_server() {
-	local i
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
-		echo "deflate.sh: warning: server did not exit on SIGTERM within 5 s, killing it" >&2
-		kill -KILL "$SERVER_PID" 2>/dev/null
-	fi
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_PID=""
 }
 
 # keep the server log of a run that went wrong

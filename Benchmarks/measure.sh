@@ -1,6 +1,7 @@
 # Measuring helpers shared by run.sh and deflate.sh (sourced, not run).
 # shellcheck shell=bash
-# Needs WAIT_IDLE (quiet_wait's bound in seconds; 0 = do not wait).
+# Needs WAIT_IDLE (quiet_wait's bound in seconds; 0 = do not wait) and BENCH_NAME (the
+# script's name, for its warnings).
 
 CLK_TCK=$(getconf CLK_TCK)
 # CPU ticks (user + system) used so far by a process
@@ -65,11 +66,11 @@ raise_fd_limit() {
 	if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$hard"; fi
 }
 
-# pin_cpus NAME: PIN_SERVER and PIN_CLIENT (taskset on SERVER_CPU and CLIENT_CPU), and LINEBUF,
+# pin_cpus: PIN_SERVER and PIN_CLIENT (taskset on SERVER_CPU and CLIENT_CPU), and LINEBUF,
 # which keeps a server's "listening on" line out of a stdio buffer
 pin_cpus() {
 	if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
-		echo "$1: warning: need 2 CPUs and taskset for pinning; running unpinned" >&2
+		echo "$BENCH_NAME: warning: need 2 CPUs and taskset for pinning; running unpinned" >&2
 		PIN_SERVER=(); PIN_CLIENT=()
 	else
 		PIN_SERVER=(taskset -c "$SERVER_CPU"); PIN_CLIENT=(taskset -c "$CLIENT_CPU")
@@ -89,4 +90,21 @@ build_c_programs() {
 		die "building the load client failed (it needs OpenSSL's and zlib's headers: apt-get install libssl-dev zlib1g-dev)"
 	C_BIN="$BUILD/lws-c-echo-server"
 	LOAD_BIN="$BUILD/lws-load"
+}
+
+# stop_server: TERM the server in SERVER_PID, KILL it after 5 s, and clear SERVER_PID
+stop_server() {
+	local i
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		echo "$BENCH_NAME: warning: server did not exit on SIGTERM within 5 s, killing it" >&2
+		kill -KILL "$SERVER_PID" 2>/dev/null
+	fi
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=""
 }

@@ -54,6 +54,7 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD="$HERE/.build-bench"
+BENCH_NAME=run.sh  # measure.sh names its warnings after it
 # shellcheck source=measure.sh
 . "$HERE/measure.sh"  # timing, quietness, RSS, medians, pinning, the C build (shared with deflate.sh)
 CC=${CC:-cc}
@@ -145,7 +146,7 @@ raise_fd_limit
 [ "$(ulimit -n)" -ge $((IDLE_CONNS + 100)) ] ||
 	echo "run.sh: warning: ulimit -n is $(ulimit -n), too low for $IDLE_CONNS connections" >&2
 
-pin_cpus run.sh
+pin_cpus
 
 mkdir -p "$BUILD"
 CLIENT_LOG="$BUILD/client.log"
@@ -259,22 +260,6 @@ start_server() {
 	cat "$log" >&2
 	stop_server
 	return 1
-}
-
-stop_server() {
-	local i
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
-		echo "run.sh: warning: server did not exit on SIGTERM within 5 s, killing it" >&2
-		kill -KILL "$SERVER_PID" 2>/dev/null
-	fi
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_PID=""
 }
 
 # pct_of TICKS SECONDS -> percent of one CPU

@@ -13,8 +13,9 @@
 ///
 /// Events of a connection arrive in order: ``onOpen``, then messages and pongs as lws reads
 /// them, then ``onClose`` once. Limits hold as in the other styles (1009 past
-/// `maxMessageSize`, 1007 for invalid UTF-8). `connection.messages` yields nothing in this
-/// style. Server connections only; set it with ``LWSContextBuilder/inline(_:)``.
+/// `maxMessageSize`, 1007 for invalid UTF-8). Every message goes to the closures, so
+/// `connection.messages` yields none and only ends when the connection does. Server
+/// connections only; set it with ``LWSContextBuilder/inline(_:)``.
 public struct WebSocketInlineCallbacks: Sendable {
     /// Called once, when the connection opens, before any message.
     public var onOpen: (@Sendable (WebSocketConnection) -> Void)?
