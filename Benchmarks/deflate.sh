@@ -171,19 +171,8 @@ DISTURBED_RUNS=0
 # echo_run KIND KEY CONNECTIONS CONTENT DEFLATE: one run, retried (with
 # --wait-idle) when other processes disturbed it
 echo_run() {
-	local attempt=1 max=1
-	[ "$WAIT_IDLE" != 0 ] && max=3
 	TOTAL_RUNS=$((TOTAL_RUNS + 1))
-	while :; do
-		quiet_wait
-		echo_once "$@" || return
-		if [ "$DISTURBED" = 1 ] && [ "$attempt" -lt "$max" ]; then
-			echo "  (disturbed by other processes; retrying)"
-			attempt=$((attempt + 1))
-			continue
-		fi
-		break
-	done
+	retry_disturbed echo_once "$@" || return
 	if [ "$DISTURBED" = 1 ]; then
 		DISTURBED_RUNS=$((DISTURBED_RUNS + 1))
 		add_note "$2" "$1" "a run was disturbed by other processes"

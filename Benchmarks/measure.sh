@@ -108,3 +108,20 @@ stop_server() {
 	wait "$SERVER_PID" 2>/dev/null
 	SERVER_PID=""
 }
+
+# retry_disturbed FUNC ARGS...: waits for quiet, runs FUNC ARGS, and again (twice at most, with
+# --wait-idle) while FUNC reports DISTURBED=1; returns 1 when FUNC fails
+retry_disturbed() {
+	local attempt=1 max=1
+	[ "$WAIT_IDLE" != 0 ] && max=3
+	while :; do
+		quiet_wait
+		"$@" || return
+		if [ "$DISTURBED" = 1 ] && [ "$attempt" -lt "$max" ]; then
+			echo "  (disturbed by other processes; retrying)"
+			attempt=$((attempt + 1))
+			continue
+		fi
+		return 0
+	done
+}

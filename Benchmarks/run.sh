@@ -291,19 +291,9 @@ add_tls() { # add_tls KIND "RESULT ..." : remember version, cipher and ALPN
 
 # echo_run KIND KEY CONNECTIONS SIZE text|binary FD_LIMIT
 echo_run() {
-	local attempt=1 max=1 kind key rtps mbps p50 p99 errs
-	[ "$WAIT_IDLE" != 0 ] && max=3
+	local kind key rtps mbps p50 p99 errs
 	TOTAL_RUNS=$((TOTAL_RUNS + 1))
-	while :; do
-		quiet_wait
-		echo_attempt "$@" || return
-		if [ "$DISTURBED" = 1 ] && [ "$attempt" -lt "$max" ]; then
-			echo "  (disturbed by other processes; retrying)"
-			attempt=$((attempt + 1))
-			continue
-		fi
-		break
-	done
+	retry_disturbed echo_attempt "$@" || return
 	read -r kind key rtps mbps p50 p99 errs <<<"$ATTEMPT_RESULT"
 	if [ "$DISTURBED" = 1 ]; then
 		DISTURBED_RUNS=$((DISTURBED_RUNS + 1))
