@@ -5,25 +5,25 @@ import Glibc
 /// Starts N children of one kind, collects one report from each while all N are alive, then
 /// closes their stdin and waits for them to exit. Any child left over is killed.
 struct ChildFleet {
-    /// The tool's own binary.
-    let executable: String
-    /// The child arguments besides `--child KIND`.
-    let childArguments: [String]
     let environment: [String]
     /// For each phase: all reports in, all exited.
     let timeout: Duration
 
     /// Runs one fleet of `count` children of `kind`.
+    /// - Parameters:
+    ///   - kind: what the children are, for the result and the messages.
+    ///   - count: children alive at once.
+    ///   - executable: the program each child runs.
+    ///   - arguments: its argv, including argv[0].
     /// - Returns: the reports, in spawn order, and anything odd about the exits.
     /// - Throws: when a child fails or a phase times out; every child is killed first.
-    func run(kind: RunKind, count: Int) throws -> RunResult {
+    func run(kind: RunKind, count: Int, executable: String, arguments: [String]) throws -> RunResult {
         let started = ContinuousClock.now
         var children: [ChildProcess] = []
         // On any throw, `children` goes away and each ChildProcess kills and reaps its child.
         for _ in 0 ..< count {
             children.append(try ChildProcess.spawn(
-                path: executable, arguments: ["lws-footprint", "--child", kind.rawValue] + childArguments,
-                environment: environment, pipes: true))
+                path: executable, arguments: arguments, environment: environment, pipes: true))
         }
 
         var reports: [ChildReport?] = Array(repeating: nil, count: count)

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A tiny LD_PRELOAD library, built at run time, that makes `sysconf(_SC_OPEN_MAX)` return the
 /// value of ``environmentVariable``: lws and this package size everything by `sysconf`, so the
 /// children see a large open-file limit that the machine's hard limit would not allow.
@@ -41,52 +37,19 @@ struct FakeNofileLibrary {
 
         """
 
-    /// The temporary directory holding the source and the library.
-    let directory: String
     /// The built `libfakenofile.so`.
-    var path: String { directory + "/libfakenofile.so" }
+    let path: String
 
-    /// Writes the source to a new temporary directory and compiles it with `cc`.
-    /// - Parameter timeout: for the compiler.
+    /// Writes the source to `directory` and compiles it with `cc`.
+    /// - Parameters:
+    ///   - directory: where the source and the library go; removing it removes them.
+    ///   - timeout: for the compiler.
     /// - Throws: ``FootprintError/buildFailed(_:)``.
-    static func build(timeout: Duration) throws -> FakeNofileLibrary {
-        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/lws-footprint.XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw FootprintError.buildFailed("mkdtemp in \(base): \(String(cString: strerror(errno)))")
-        }
-        let library = FakeNofileLibrary(directory: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
-        do {
-            try library.writeSource()
-            let command = "cd \(shellQuoted(library.directory)) && cc -shared -fPIC -O2 -o libfakenofile.so fake.c -ldl"
-            let compiler = try ChildProcess.spawn(
-                path: "/bin/sh", arguments: ["sh", "-c", command], environment: ChildProcess.inheritedEnvironment(), pipes: false)
-            guard compiler.waitForExit(until: .now + timeout) else {
-                compiler.terminate()
-                throw FootprintError.buildFailed("cc took longer than \(timeout)")
-            }
-            guard compiler.exitedCleanly, access(library.path, R_OK) == 0 else {
-                throw FootprintError.buildFailed("`\(command)` \(compiler.exitDescription)")
-            }
-            return library
-        } catch {
-            library.remove()
-            throw error
-        }
-    }
-
-    private func writeSource() throws {
-        guard let file = fopen(directory + "/fake.c", "w") else {
-            throw FootprintError.buildFailed("cannot write \(directory)/fake.c: \(String(cString: strerror(errno)))")
-        }
-        let written = fputs(Self.source, file)
-        guard fclose(file) == 0, written >= 0 else { throw FootprintError.buildFailed("cannot write \(directory)/fake.c") }
-    }
-
-    /// Deletes the source, the library and the directory.
-    func remove() {
-        for name in ["fake.c", "libfakenofile.so"] { unlink(directory + "/" + name) }
-        rmdir(directory)
+    static func build(in directory: ScratchDirectory, timeout: Duration) throws -> FakeNofileLibrary {
+        try directory.write(source, to: "fake.c")
+        let path = try directory.compile(
+            "cc -shared -fPIC -O2 -o libfakenofile.so fake.c -ldl", producing: "libfakenofile.so", timeout: timeout)
+        return FakeNofileLibrary(path: path)
     }
 
     /// `environment` with the library preloaded and the simulated limit set.
@@ -96,9 +59,5 @@ struct FakeNofileLibrary {
         let others = environment.filter { !$0.hasPrefix(preload) && !$0.hasPrefix(Self.environmentVariable + "=") }
         let preloaded = [path, existing].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
         return others + [preload + preloaded, "\(Self.environmentVariable)=\(openMax)"]
-    }
-
-    private static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }

@@ -10,12 +10,14 @@ import Glibc
 struct Footprint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lws-footprint",
-        abstract: "Memory per process of one lws context: bare vs the wrapper's default vs lws's default.",
+        abstract: "Memory per process of one lws context: bare vs the wrapper's default vs lws's default vs plain C lws.",
         discussion: """
-            Starts an echo server, then three runs of N child processes (this binary again), all N \
-            alive when measured: (a) no context, (b) LWSContext.builder().build(), (c) the same with \
-            .fdBudget(.lwsDefault), i.e. lws's own fd_limit_per_thread = 0. Each child opens its \
-            connections, echoes one message on each and reports its VmRSS.
+            Starts an echo server, then four runs of N child processes, all N alive when measured: \
+            (a) this binary again with no context, (b) LWSContext.builder().build(), (c) the same with \
+            .fdBudget(.lwsDefault), i.e. lws's own fd_limit_per_thread = 0, (d) a small C program, \
+            compiled at run time with cc and pkg-config, using libwebsockets directly with (b)'s \
+            settings and fd budget. Each child opens its connections, echoes one message on each and \
+            reports its VmRSS; the parent samples every child's PSS.
             """)
 
     @Option(help: "Child processes alive at once, per run.")
@@ -55,6 +57,7 @@ struct Footprint: AsyncParsableCommand {
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1") }
         if let simulateNofile, simulateNofile < 1 { throw ValidationError("--simulate-nofile must be positive") }
         if child != nil, !(1 ... 65535).contains(port) { throw ValidationError("--child needs --port") }
+        if child == .plainC { throw ValidationError("--child \(RunKind.plainC.rawValue) is the C program, not this binary") }
     }
 
     func run() async throws {

@@ -28,6 +28,7 @@ struct FootprintChild: Sendable {
         case .bare: nil
         case .wrapperDefault: try LWSContext.builder().build()
         case .lwsDefault: try LWSContext.builder().fdBudget(.lwsDefault).build()
+        case .plainC: throw FootprintError.childFailed("the plain C child is a separate program (PlainCChild)")
         }
         var open: [WebSocketConnection] = []
         if let context {

@@ -28,7 +28,7 @@ enum FootprintError: Error, CustomStringConvertible {
         case .timeout(let message):
             "timed out: \(message)"
         case .buildFailed(let message):
-            "building the LD_PRELOAD library failed: \(message)"
+            "building the C the tool needs (the LD_PRELOAD library, the plain C child) failed: \(message)"
         case .io(let message):
             message
         }

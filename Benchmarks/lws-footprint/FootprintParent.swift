@@ -4,7 +4,8 @@ import LibWebSockets
 import Glibc
 #endif
 
-/// The parent: an echo server, then one fleet of children per ``RunKind``, then the table.
+/// The parent: the C builds, an echo server, then one fleet of children per ``RunKind``, then the
+/// table.
 ///
 /// Runs synchronously on a thread of its own; the server's handlers run on its service thread.
 struct FootprintParent: Sendable {
@@ -14,13 +15,15 @@ struct FootprintParent: Sendable {
     let simulatedOpenMax: Int?
     let timeout: Duration
 
-    /// Runs the three fleets.
+    /// Runs the four fleets.
     /// - Returns: the Markdown report.
     func run() throws -> String {
-        let library = try simulatedOpenMax.map { _ in try FakeNofileLibrary.build(timeout: timeout) }
-        defer { library?.remove() }
-        let signals = Self.killChildrenOnSignal(removing: library)
+        let scratch = try ScratchDirectory.make()
+        defer { scratch.remove() }
+        let signals = Self.killChildrenOnSignal(removing: scratch)
         defer { for source in signals { source.cancel() } }
+        let library = try simulatedOpenMax.map { _ in try FakeNofileLibrary.build(in: scratch, timeout: timeout) }
+        let plainC = try PlainCChild.build(in: scratch, timeout: timeout)
 
         let server = try LWSContext.builder()
             .listen(host: "127.0.0.1", port: 0)
@@ -37,6 +40,7 @@ struct FootprintParent: Sendable {
 
         var environment = ChildProcess.inheritedEnvironment()
         let lifetime = Int(timeout.components.seconds) * 3 + 10
+        // Options that the Swift child and the C child both take.
         var childArguments = [
             "--port", "\(port)", "--connections", "\(connections)", "--message-bytes", "\(messageBytes)",
             "--child-lifetime", "\(lifetime)",
@@ -45,13 +49,23 @@ struct FootprintParent: Sendable {
             environment = library.environment(simulating: simulatedOpenMax, from: environment)
             childArguments += ["--expect-open-max", "\(simulatedOpenMax)"]
         }
-        let fleet = ChildFleet(
-            executable: "/proc/self/exe", childArguments: childArguments, environment: environment, timeout: timeout)
+        let fleet = ChildFleet(environment: environment, timeout: timeout)
 
         var runs: [RunResult] = []
         for kind in RunKind.allCases {
+            let executable: String, arguments: [String]
+            switch kind {
+            case .bare, .wrapperDefault, .lwsDefault:
+                (executable, arguments) = ("/proc/self/exe", ["lws-footprint", "--child", kind.rawValue] + childArguments)
+            case .plainC:
+                // The same fd budget as the wrapper's default picked in (b)'s children.
+                guard let budget = runs.first(where: { $0.kind == .wrapperDefault })?.fdLimitPerThread else {
+                    throw FootprintError.childFailed("the wrapper-default children reported no fd_limit_per_thread")
+                }
+                (executable, arguments) = (plainC.path, ["plain-c-child"] + childArguments + ["--fd-limit-per-thread", "\(budget)"])
+            }
             Self.progress("\(kind.rawValue): \(processes) processes ...")
-            let result = try fleet.run(kind: kind, count: processes)
+            let result = try fleet.run(kind: kind, count: processes, executable: executable, arguments: arguments)
             Self.progress(" all reported after \(Self.seconds(result.startUp)), all exited \(Self.seconds(result.shutDown)) later\n")
             runs.append(result)
         }
@@ -63,15 +77,14 @@ struct FootprintParent: Sendable {
         ).markdown
     }
 
-    /// On SIGINT or SIGTERM: kill every child, delete the temporary library, exit 130.
-    private static func killChildrenOnSignal(removing library: FakeNofileLibrary?) -> [any DispatchSourceSignal] {
-        let directory = library?.directory
-        return [SIGINT, SIGTERM].map { number in
+    /// On SIGINT or SIGTERM: kill every child, delete the temporary C builds, exit 130.
+    private static func killChildrenOnSignal(removing scratch: ScratchDirectory) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 ChildProcess.killAllRunning()
-                if let directory { FakeNofileLibrary(directory: directory).remove() }
+                scratch.remove()
                 progress("\nlws-footprint: interrupted; children killed\n")
                 _exit(130)
             }

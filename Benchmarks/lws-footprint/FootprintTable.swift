@@ -15,6 +15,8 @@ struct FootprintTable {
     static let targetPerProcessMiB = 1.3
     /// Wrapper default over bare, for 50 processes (scaled for other counts).
     static let targetTotalMiBFor50 = 64.0
+    /// Wrapper default's total PSS over plain C lws's, same processes, same work.
+    static let targetPSSRatioToC = 1.5
 
     var markdown: String {
         var lines: [String] = []
@@ -61,6 +63,7 @@ struct FootprintTable {
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         lines.append("")
+        lines.append(contentsOf: againstC)
         lines.append(contentsOf: verdict)
         let problems = runs.flatMap { run in run.problems.map { "- \(run.kind.rawValue): \($0)" } }
         if !problems.isEmpty {
@@ -77,6 +80,33 @@ struct FootprintTable {
             return "**\(seen)** (simulated with LD_PRELOAD; the real soft/hard limits are \(realLimits.soft)/\(realLimits.hard))"
         }
         return "**\(seen)** (the real soft limit; hard limit \(realLimits.hard))"
+    }
+
+    /// The wrapper's default (b) beside plain C lws (d), which does the same work with the same
+    /// settings; empty without both runs.
+    private var againstC: [String] {
+        guard let swift = run(.wrapperDefault), let c = run(.plainC) else { return [] }
+        var lines = [
+            "Swift (wrapper default) vs plain C lws, \(processes) processes each, in MiB:",
+            "",
+            "| | (b) wrapper default | (d) plain C lws | (b) − (d) | (b) / (d) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        func row(_ name: String, _ value: (RunResult) -> Double, _ decimals: Int) {
+            let (b, d) = (Self.mib(value(swift)), Self.mib(value(c)))
+            let ratio = d > 0 ? Self.fixed(b / d, 2) : "—"
+            lines.append("| \(name) | \(Self.fixed(b, decimals)) | \(Self.fixed(d, decimals)) | \(Self.signed(b - d, decimals)) | \(ratio) |")
+        }
+        row("VmRSS / process, median", \.medianRSSKiB, 2)
+        row("RssAnon / process, median", \.medianAnonKiB, 2)
+        row("RssFile / process, median", \.medianFileKiB, 2)
+        if swift.hasProportionalSet, c.hasProportionalSet {
+            row("PSS / process, median", \.medianPSSKiB, 2)
+            row("PSS total", { Double($0.totalPSSKiB) }, 1)
+        }
+        row("VmRSS total", { Double($0.totalRSSKiB) }, 1)
+        lines.append("")
+        return lines
     }
 
     private var verdict: [String] {
@@ -117,6 +147,23 @@ struct FootprintTable {
                 + "(target ≤ \(Self.fixed(totalTarget, 1)) MiB\(scaled)): **\(totalMet ? "met" : "missed")**.")
         let saved = Self.mib(Double(lws.totalRSSKiB - wrapper.totalRSSKiB))
         lines.append("- The wrapper's fd budget saves \(Self.fixed(saved, 1)) MiB across the \(processes) processes compared with lws's default.")
+
+        if let c = run(.plainC) {
+            if wrapper.hasProportionalSet, c.hasProportionalSet, c.totalPSSKiB > 0 {
+                let (swiftPSS, cPSS) = (Self.mib(Double(wrapper.totalPSSKiB)), Self.mib(Double(c.totalPSSKiB)))
+                let ratio = swiftPSS / cPSS
+                let met = ratio <= Self.targetPSSRatioToC
+                let stated = openMax == Self.targetOpenMax ? "" : "; the target is stated for \(Self.targetOpenMax), this run saw \(openMax)"
+                lines.append(
+                    "- Swift (wrapper default) vs plain C lws: total PSS \(Self.fixed(swiftPSS, 1)) MiB vs \(Self.fixed(cPSS, 1)) MiB, "
+                        + "ratio \(Self.fixed(ratio, 2)) (target ≤ \(Self.fixed(Self.targetPSSRatioToC, 1))\(stated)): **\(met ? "met" : "missed")**.")
+            } else {
+                lines.append("- Swift (wrapper default) vs plain C lws: PSS could not be read for every child, so no ratio.")
+            }
+            if c.fdLimitPerThread != wrapper.fdLimitPerThread {
+                lines.append("- **Not comparable**: plain C lws ran with fd_limit_per_thread \(c.fdLimitPerThread.map(String.init) ?? "none"), the wrapper with \(wrapper.fdLimitPerThread.map(String.init) ?? "none").")
+            }
+        }
         return lines
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The three kinds of child process that the tool compares, one run each.
+/// The four kinds of child process that the tool compares, one run each.
 enum RunKind: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Loads the same binary and does everything a measured child does, except create a context.
     case bare
@@ -9,6 +9,9 @@ enum RunKind: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// `LWSContext.builder().fdBudget(.lwsDefault).build()`: `fd_limit_per_thread = 0`, lws's own
     /// default, which sizes the fd tables by the open-file limit.
     case lwsDefault = "lws-default"
+    /// A plain C program using libwebsockets directly with the wrapper's settings and the fd
+    /// budget that (b)'s children reported (``PlainCChild``); not this binary.
+    case plainC = "plain-c"
 
     /// The row label in the table.
     var title: String {
@@ -16,6 +19,7 @@ enum RunKind: String, CaseIterable, ExpressibleByArgument, Sendable {
         case .bare: "(a) bare: same binary, no context"
         case .wrapperDefault: "(b) wrapper default: `builder().build()`"
         case .lwsDefault: "(c) lws default: `.fdBudget(.lwsDefault)`, fd_limit_per_thread = 0"
+        case .plainC: "(d) plain C lws: one context, (b)'s fd_limit_per_thread"
         }
     }
 }
