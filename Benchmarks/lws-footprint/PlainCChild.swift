@@ -209,6 +209,10 @@ struct PlainCChild {
 
             /* One at a time, like the Swift child: connect, send, wait for the echo. */
             struct connection *states = calloc((size_t)connections + 1, sizeof *states);
+            if (states == NULL) {
+                lws_context_destroy(context);
+                return 1;
+            }
             char host[32];
             snprintf(host, sizeof host, "127.0.0.1:%d", port);
             char origin[48];
