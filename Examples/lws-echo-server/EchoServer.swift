@@ -9,7 +9,7 @@ import Glibc
 /// Echoes every message back with its own opcode, on any path. Over plain HTTP it serves a
 /// page that talks to it at `/` (or a folder, with `--static`) and a health check at `/healthz`.
 @main
-struct EchoServer: AsyncParsableCommand {
+struct EchoServer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lws-echo-server", abstract: "A WebSocket echo server on libwebsockets.")
 
@@ -69,7 +69,7 @@ struct EchoServer: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         var logger = Logger(label: "lws-echo-server")
         logger.logLevel = logLevel
         LWSLogBridge.setLogger(logger)
@@ -129,7 +129,15 @@ struct EchoServer: AsyncParsableCommand {
             source.resume()
             return source
         }
-        await context.waitUntilShutdown()
+        // The main thread waits synchronously: an async main would end it in dispatch_main()'s
+        // pthread_exit, whose unwinding reads every library's unwind tables (BENCHMARKS.md,
+        // "Start-up memory").
+        let stopped = DispatchSemaphore(value: 0)
+        Task {
+            await context.waitUntilShutdown()
+            stopped.signal()
+        }
+        stopped.wait()
         logger.info("shut down", metadata: ["refused": "\(context.stats.refusedConnections)"])
         withExtendedLifetime(signals) {}
     }
