@@ -4,8 +4,9 @@
 
 SWIFT ?= swift
 ARGS ?=
+SCRATCH_PATH ?=
 
-.PHONY: deps build run test test-plain test-tsan test-asan test-browser bench check-docs check-layers conformance conformance-deflate certs
+.PHONY: deps build run test test-plain test-tsan test-asan test-browser bench check-docs check-layers check-lean conformance conformance-deflate certs
 
 deps:
 	@if ! pkg-config --exists libwebsockets zlib 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
@@ -31,12 +32,16 @@ run: deps
 # The whole suite, then again under the thread sanitizer.
 test: test-plain test-tsan conformance conformance-deflate test-browser
 
-test-plain: deps check-docs check-layers
+test-plain: deps check-docs check-layers check-lean
 	$(SWIFT) test
 
 # Only Sources/LibWebSockets/LWS/ may import CLibwebsockets, and State/ stays pure; see ARCHITECTURE.md.
 check-layers:
 	./scripts/check-layers.sh
+
+# A client of the library alone (Tests/LeanClient) must link no Foundation library; see the script.
+check-lean: deps
+	SWIFT="$(SWIFT)" SCRATCH_PATH="$(SCRATCH_PATH)" ./scripts/check-lean.sh
 
 # Every ```swift block of README.md must be in the ReadmeExamples tests; see the script's header.
 check-docs:

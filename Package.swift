@@ -64,6 +64,8 @@ let package = Package(
         tool("lws-footprint"),
         // The client side of the Autobahn conformance cases (Tests/Conformance/run.sh --client).
         executable("lws-autobahn-client", path: "Tests/Conformance/lws-autobahn-client"),
+        // A client of the library alone, which must link no Foundation (make check-lean).
+        .executableTarget(name: "lws-lean-client", dependencies: ["LibWebSockets"], path: "Tests/LeanClient", swiftSettings: strictness),
         // zlib for the tests' own permessage-deflate peer; only the tests link it.
         .systemLibrary(name: "CZlib", path: "Tests/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(
