@@ -32,7 +32,8 @@ run: deps
 # The deployment build of the README ("Deployment"): the Swift libraries linked in statically,
 # lld with packed relative relocations, and the functions that run at start-up laid out together
 # (scripts/startup-order.txt, made by scripts/startup-order.sh). Start RSS of lws-echo-server:
-# 17.0 MiB with `swift build -c release`, 10.9 MiB this way; BENCHMARKS.md, "Start-up memory".
+# 16.3 MiB with `swift build -c release` (what `make run` builds), 10.6 MiB this way; see
+# BENCHMARKS.md, "Start-up memory".
 DEPLOY_FLAGS = --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
   -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/startup-order.txt -Xlinker --no-warn-symbol-ordering
 DEPLOY_SCRATCH_PATH ?= .build-deploy

@@ -20,7 +20,7 @@ $SWIFT build -c release --scratch-path $scratch --static-swift-stdlib -Xswiftc -
 	-Xlinker -z -Xlinker pack-relative-relocs --product lws-echo-server
 bin=$($SWIFT build -c release --scratch-path $scratch --show-bin-path)/lws-echo-server
 
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/startup-order.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.out" "$bin" "$@" >"$work/log" 2>&1 &
 pid=$!
