@@ -23,6 +23,16 @@
  *     echo is checked for opcode, length and (unless --no-verify) content;
  *     a wrong echo counts as a mismatch and as an error.
  *
+ *   echo, a fixed number of round trips (--messages N):
+ *     lws-load --url ws://127.0.0.1:PORT/ --connections C --messages N
+ *
+ *     The same closed loop, but with no warmup and no clock: exactly N
+ *     messages go out in all (each connection sends again only while fewer
+ *     than N were sent), and the run ends when the N-th echo is back.
+ *     --duration is then only a time limit (default 600 s), past which the
+ *     run fails.  N = 0 opens and closes the connections and sends nothing.
+ *     For counting instructions per round trip (Benchmarks/callgrind.sh).
+ *
  *   idle:
  *     lws-load --url ws://127.0.0.1:PORT/ --idle C --hold SECONDS
  *
@@ -75,6 +85,16 @@
  * wire_tx, wire_rx and wire_per_rt (both directions per round trip).
  * TCP/IP headers are not included.  echoes= counts every echo received,
  * warmup included (to divide a server's CPU time over the whole run by).
+ *
+ * Server CPU (--server-pid PID, echo modes): the client reads the server's
+ * utime + stime from /proc/PID/stat when the measured seconds start and
+ * when they end (with --messages: when all connections are open, before the
+ * first message, and when the last echo is back), so the figure covers
+ * exactly the window whose round trips it counts.  The RESULT line gives
+ * server_cpu_s= and server_cpu_us_per_rt= (microseconds of server CPU per
+ * round trip); both are -1 without --server-pid or if /proc could not be
+ * read.  /proc counts in clock ticks (1/CLK_TCK s, 10 ms), so a window
+ * should hold a few hundred of them.
  *
  * --idle-silent (idle mode): connections send nothing after the upgrade,
  * so a server's per-connection memory can be measured before any message.
@@ -200,7 +220,9 @@ static long n_conns = 1, idle_conns = 0, connect_concurrency = 256;
 static size_t msg_size = 64;
 static int binary = 0, verify = 1;
 static double duration_s = 5, warmup_s = 1, hold_s = 5, connect_timeout_s = 60;
-static int size_given, deflate_opt, idle_silent;
+static int size_given, deflate_opt, idle_silent, duration_given;
+static long messages_total = -1;	/* --messages N, else -1 */
+static long server_pid = -1;		/* --server-pid PID, else -1 */
 enum { CONTENT_DEFAULT, CONTENT_JSON, CONTENT_RANDOM, CONTENT_ZERO };
 static int content = CONTENT_DEFAULT;
 static const char *content_name = "default";
@@ -238,6 +260,10 @@ static unsigned char mask_key[4];
 static unsigned char rxbuf[RX_BUF_SIZE];
 static volatile sig_atomic_t interrupted;
 static double cpu_measure_start, cpu_measure_end;	/* our own CPU, s */
+static long sent_msgs;		/* --messages: messages sent so far */
+/* --server-pid: the server's CPU ticks (utime + stime) at the start and
+ * end of the measured window, -1 if unread */
+static long long srv_ticks0 = -1, srv_ticks1 = -1;
 static uint64_t wall_measure_start, wall_measure_end;
 
 /* latency samples, ns (clipped to UINT32_MAX) */
@@ -245,6 +271,37 @@ static uint32_t *lat;
 static size_t lat_n, lat_cap;
 
 static int is_idle(void) { return idle_conns > 0; }
+static int counted(void) { return messages_total >= 0; }
+
+/* utime + stime of --server-pid in clock ticks, or -1 */
+static long long
+server_ticks(void)
+{
+	char fn[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	if (server_pid <= 0)
+		return -1;
+	snprintf(fn, sizeof(fn), "/proc/%ld/stat", server_pid);
+	fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	p = strrchr(buf, ')');
+	/* then: state ppid pgrp session tty_nr tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &st) != 2)
+		return -1;
+	return (long long)(ut + st);
+}
 
 static double
 cpu_seconds(void)
@@ -260,6 +317,7 @@ static void
 enter_measure(uint64_t now)
 {
 	phase = PH_MEASURE;
+	srv_ticks0 = server_ticks();
 	wire_tx0 = wire_tx;
 	wire_rx0 = wire_rx;
 	cpu_measure_start = cpu_seconds();
@@ -1234,6 +1292,12 @@ on_message(struct conn *c)
 			record_latency(now - c->sent_ns);
 	}
 
+	if (counted()) {
+		/* --messages: the N-th echo ends the run (advance_phase) */
+		if (sent_msgs >= messages_total)
+			return 0;
+		sent_msgs++;
+	}
 	return send_message(c, now);
 }
 
@@ -1469,6 +1533,18 @@ on_all_established(uint64_t now)
 		return;
 	}
 
+	if (counted()) {
+		/* --messages: no warmup; --duration is only a time limit */
+		t_measure = now;
+		t_end = now + (uint64_t)(duration_s * 1e9);
+		enter_measure(now);
+		for (i = 0; i < n_total && sent_msgs < messages_total; i++)
+			if (conns[i].state == CS_OPEN) {
+				sent_msgs++;
+				send_message(&conns[i], now_ns());
+			}
+		return;
+	}
 	phase = PH_WARMUP;
 	t_measure = now + (uint64_t)(warmup_s * 1e9);
 	t_end = t_measure + (uint64_t)(duration_s * 1e9);
@@ -1485,6 +1561,7 @@ begin_closing(uint64_t now)
 	long i;
 
 	if (phase == PH_MEASURE) {
+		srv_ticks1 = server_ticks();
 		cpu_measure_end = cpu_seconds();
 		wall_measure_end = now;
 		wire_tx1 = wire_tx;
@@ -1530,8 +1607,17 @@ advance_phase(uint64_t now)
 			enter_measure(now);
 		/* fallthrough */
 	case PH_MEASURE:
-		if (now >= t_end)
+		if (counted() && roundtrips >= (uint64_t)messages_total)
 			begin_closing(now);
+		else if (now >= t_end) {
+			if (counted()) {
+				note("time limit: %" PRIu64 " of %ld round trips "
+				     "in %.0f s", roundtrips, messages_total,
+				     duration_s);
+				errors++;
+			}
+			begin_closing(now);
+		}
 		break;
 	case PH_HOLD:
 		if (now >= t_hold_end)
@@ -1608,7 +1694,19 @@ report(void)
 		       errors, mismatches, deflate_conns, content_name,
 		       idle_silent);
 	} else {
-		double secs = duration_s, rtps = roundtrips / secs, cpu = 0;
+		double secs = duration_s, rtps, cpu = 0, scpu = -1, sper = -1;
+
+		/* --messages: the window is as long as the N round trips took */
+		if (counted())
+			secs = wall_measure_end > wall_measure_start ?
+			       (double)(wall_measure_end - wall_measure_start) / 1e9 : 0;
+		rtps = secs > 0 ? (double)roundtrips / secs : 0;
+		if (srv_ticks0 >= 0 && srv_ticks1 >= srv_ticks0) {
+			scpu = (double)(srv_ticks1 - srv_ticks0) /
+			       (double)sysconf(_SC_CLK_TCK);
+			if (roundtrips)
+				sper = scpu * 1e6 / (double)roundtrips;
+		}
 
 		if (wall_measure_end > wall_measure_start)
 			cpu = 100.0 * (cpu_measure_end - cpu_measure_start) /
@@ -1622,6 +1720,10 @@ report(void)
 			roundtrips, rtps, rtps * (double)msg_size / 1e6,
 			pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
 			pct_us(100), cpu);
+		if (scpu >= 0)
+			fprintf(stderr, "lws-load: server (pid %ld) CPU in the "
+				"window: %.2f s, %.2f us per round trip\n",
+				server_pid, scpu, sper);
 		printf("RESULT mode=echo connections=%ld size=%zu type=%s "
 		       "duration_s=%.3f roundtrips=%" PRIu64 " rtps=%.1f "
 		       "mbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
@@ -1629,7 +1731,8 @@ report(void)
 		       "cpu_s=%.3f wall_s=%.3f tls=%s cipher=%s alpn=%s "
 		       "errors=%" PRIu64 " mismatches=%" PRIu64 " deflate=%ld "
 		       "content=%s wire_tx=%" PRIu64 " wire_rx=%" PRIu64
-		       " wire_per_rt=%.1f echoes=%" PRIu64 "\n",
+		       " wire_per_rt=%.1f echoes=%" PRIu64 " messages=%ld"
+		       " server_cpu_s=%.3f server_cpu_us_per_rt=%.3f\n",
 		       n_total, msg_size, binary ? "binary" : "text", secs,
 		       roundtrips, rtps, rtps * (double)msg_size / 1e6,
 		       pct_us(50), pct_us(90), pct_us(99), pct_us(99.9),
@@ -1639,7 +1742,7 @@ report(void)
 		       content_name, wire_tx1 - wire_tx0, wire_rx1 - wire_rx0,
 		       roundtrips ? (double)(wire_tx1 - wire_tx0 + wire_rx1 -
 					     wire_rx0) / (double)roundtrips : 0.0,
-		       echoes);
+		       echoes, messages_total, scpu, sper);
 	}
 	if (errors)
 		fprintf(stderr, "lws-load: errors: %" PRIu64 " (mismatches %"
@@ -1660,6 +1763,8 @@ usage(void)
 	    "[--size BYTES]\n"
 	    "           [--text|--binary] [--duration S] [--warmup S] "
 	    "[--no-verify]\n"
+	    "  lws-load --url ws://127.0.0.1:PORT/ [--connections C] "
+	    "--messages N [--duration LIMIT_S (600)]\n"
 	    "  lws-load --url ws://127.0.0.1:PORT/ --idle C [--hold S] "
 	    "[--size BYTES] [--idle-silent]\n"
 	    "payload: [--content json|random|zero] (a pool of 64; --size "
@@ -1667,6 +1772,8 @@ usage(void)
 	    "         [--deflate]   offer and require permessage-deflate\n"
 	    "common: [--connect-concurrency N (256)] [--connect-timeout S "
 	    "(60)]\n"
+	    "        [--server-pid PID]   echo: the server's CPU in the "
+	    "measured window\n"
 	    "        [--ca-file PATH]   wss://: trust these CAs (default: the "
 	    "system's)\n"
 	    "URLs: ws://HOST:PORT/PATH or wss://HOST:PORT/PATH, HOST in "
@@ -1929,8 +2036,13 @@ main(int argc, char **argv)
 				else
 					die("--content json|random|zero");
 			}
-			else if (!strcmp(o, "--duration"))
+			else if (!strcmp(o, "--duration")) {
 				duration_s = arg_double(o, v, 0.001);
+				duration_given = 1;
+			} else if (!strcmp(o, "--messages"))
+				messages_total = (long)arg_double(o, v, 0);
+			else if (!strcmp(o, "--server-pid"))
+				server_pid = (long)arg_double(o, v, 1);
 			else if (!strcmp(o, "--warmup"))
 				warmup_s = arg_double(o, v, 0);
 			else if (!strcmp(o, "--idle"))
@@ -1955,6 +2067,10 @@ main(int argc, char **argv)
 		die("--size too big");
 	if (content != CONTENT_DEFAULT && !size_given)
 		msg_size = 1024;
+	if (counted() && is_idle())
+		die("--messages goes with echo mode, not --idle");
+	if (counted() && !duration_given)
+		duration_s = 600;
 	parse_url(url);
 	if (ca_file && !use_tls)
 		die("--ca-file goes with a wss:// URL");
