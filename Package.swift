@@ -38,6 +38,7 @@ let package = Package(
         .executable(name: "lws-echo-server", targets: ["lws-echo-server"]),
         .executable(name: "lws-client", targets: ["lws-client"]),
         .executable(name: "lws-footprint", targets: ["lws-footprint"]),
+        .executable(name: "lws-bench-echo", targets: ["lws-bench-echo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -62,6 +63,15 @@ let package = Package(
         example("lws-echo-server"),
         example("lws-client"),
         tool("lws-footprint"),
+        // The example's echo with a synchronous main, for callgrind (Benchmarks/callgrind.sh):
+        // the library only, no argument parser, no Dispatch signal sources.
+        .executableTarget(
+            name: "lws-bench-echo",
+            dependencies: ["LibWebSockets"],
+            path: "Benchmarks/lws-bench-echo",
+            exclude: ["README.md"],
+            swiftSettings: strictness
+        ),
         // The client side of the Autobahn conformance cases (Tests/Conformance/run.sh --client).
         executable("lws-autobahn-client", path: "Tests/Conformance/lws-autobahn-client"),
         // A client of the library alone, which must link no Foundation (make check-lean).
