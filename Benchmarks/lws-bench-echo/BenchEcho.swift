@@ -83,6 +83,7 @@ enum BenchEcho {
         let builder = LWSContext.builder()
             .listen(host: options.host, port: options.port)
             .maxConnections(options.maxConnections)
+            .subprotocols(["echo"])  // as the example; its other settings are the library's defaults
         switch options.style {
         case .async:
             return try builder.onConnection { connection in
