@@ -361,13 +361,17 @@ echo_attempt() {
 	p50=$(field p50_us "$line"); p99=$(field p99_us "$line"); ccpu=$(field client_cpu_pct "$line")
 	# the server's CPU per round trip over exactly the measured window (lws-load --server-pid);
 	# negative when /proc could not be read
+	# no latency sample (a window shorter than one round trip, as with 5000 connections and a
+	# short --duration over TLS) reads 0.0: no figure rather than a zero
+	[ "$p50" = 0.0 ] && p50=n/a
+	[ "$p99" = 0.0 ] && p99=n/a
 	cpurt=$(field server_cpu_us_per_rt "$line")
 	[[ "$cpurt" =~ ^[0-9.]+$ ]] || { cpurt=n/a; add_note "$kind" "$key: no server CPU figure in a run"; }
 	wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
 	scpu=$(cpu_pct $((t1 - t0)) "$wall")
 	other=$(awk -v m=$((m1 - m0)) -v s=$((t1 - t0)) -v c="$(field cpu_s "$line")" \
 		-v hz="$CLK_TCK" -v w="$wall" 'BEGIN { o = (m - s) / hz - c; if (o < 0) o = 0; printf "%.0f", 100 * o / w }')
-	printf '  %-6s %-16s %9.0f rt/s %8.2f MB/s  p50 %7.1f us  p99 %7.1f us  CPU: server %3s%% (%s us/rt) client %3s%% other %3s%%  errors %s\n' \
+	printf '  %-6s %-16s %9.0f rt/s %8.2f MB/s  p50 %7s us  p99 %7s us  CPU: server %3s%% (%s us/rt) client %3s%% other %3s%%  errors %s\n' \
 		"$(kname "$kind")" "$key" "$rtps" "$mbps" "$p50" "$p99" "$scpu" "$cpurt" "$ccpu" "$other" "$errs"
 	DISTURBED=0
 	[ "$other" -gt "$DISTURBED_PCT" ] && DISTURBED=1
