@@ -227,7 +227,8 @@ TABLE=$(
 	echo "- $(valgrind --version) \`--tool=callgrind\`, default options; libwebsockets $(pkg-config --modversion libwebsockets 2>/dev/null | sed 's/-$//')"
 	[ "$WITH_SWIFT" = 1 ] && echo "- $(swift --version 2>/dev/null | head -n 1); Swift server: \`lws-bench-echo --style STYLE --port 0\` (the example's handlers, synchronous main; Benchmarks/lws-bench-echo)"
 	[ "$WITH_C" = 1 ] && echo "- C server: \`lws-c-echo-server --port 0\`"
-	echo "- Per server and connection count: a *full* run of C + $MESSAGES round trips and a *base* run of C (one per connection), each a fresh server under callgrind, driven by \`lws-load --messages\` (64 B text, one message in flight per connection); Ir per round trip = (full − base) / $MESSAGES, every thread of the server; the base run's server lives as long as the full run's"
+	echo "- Per server and connection count: a *full* run of (connections + $MESSAGES) round trips and a *base* run of one round trip per connection, each a fresh server under callgrind, driven by \`lws-load --messages\` (64 B text, one message in flight per connection); Ir per round trip = (full − base) / $MESSAGES, Ir summed over every thread of the server; the base run's server lives as long as the full run's"
+	echo "- Counts, not times: they do not depend on how busy the machine is, but the server runs one thread at a time and ~50 times slower under valgrind, so batching (events per \`epoll_wait\`, hops to the cooperative pool) differs from a real run"
 	echo "- $REPEAT full/base pair(s) each; × C = Swift median / C median"
 	echo
 	echo "$TABLE"
