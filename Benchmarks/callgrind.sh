@@ -29,6 +29,8 @@
 #   --repeat R              full/base pairs per server and count (default 1);
 #                           the table gives the min and median of the R
 #   --bench-server PATH     use this lws-bench-echo instead of building it
+#   --scratch-path DIR      swift build's scratch path, relative to the
+#                           package root (default .build-bench)
 #   --no-c / --c-only       leave out the C server / the Swift styles
 #   --output PATH           results file (default Benchmarks/results-callgrind.md)
 #
@@ -58,6 +60,7 @@ CONNS="1 50"
 STYLES="inline async closures"
 REPEAT=1
 BENCH_SERVER=""
+SCRATCH=.build-bench
 WITH_C=1
 WITH_SWIFT=1
 OUTPUT="$HERE/results-callgrind.md"
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--styles) STYLES=${2:?}; shift ;;
 	--repeat) REPEAT=${2:?}; shift ;;
 	--bench-server) BENCH_SERVER=${2:?}; shift ;;
+	--scratch-path) SCRATCH=${2:?}; shift ;;
 	--no-c) WITH_C=0 ;;
 	--c-only) WITH_SWIFT=0 ;;
 	--output) OUTPUT=${2:?}; shift ;;
@@ -101,9 +105,9 @@ if [ "$WITH_SWIFT" = 1 ]; then
 		[ -x "$BENCH_SERVER" ] || die "--bench-server $BENCH_SERVER is not an executable"
 		BENCH_BIN=$BENCH_SERVER
 	else
-		echo "== building: swift build -c release --product lws-bench-echo --scratch-path .build-bench"
-		if (cd "$ROOT" && swift build -c release --product lws-bench-echo --scratch-path .build-bench) >"$BUILD/swift-build-bench-echo.log" 2>&1; then
-			BENCH_BIN="$(cd "$ROOT" && swift build -c release --scratch-path .build-bench --show-bin-path)/lws-bench-echo"
+		echo "== building: swift build -c release --product lws-bench-echo --scratch-path $SCRATCH"
+		if (cd "$ROOT" && swift build -c release --product lws-bench-echo --scratch-path "$SCRATCH") >"$BUILD/swift-build-bench-echo.log" 2>&1; then
+			BENCH_BIN="$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/lws-bench-echo"
 		else
 			tail -n 25 "$BUILD/swift-build-bench-echo.log" >&2
 			die "lws-bench-echo does not build; full log: $BUILD/swift-build-bench-echo.log"
