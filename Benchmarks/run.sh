@@ -270,6 +270,10 @@ start_server() {
 		line=$(grep -m1 -o "listening on $SCHEME://[^[:space:]]*" "$log" 2>/dev/null)
 		if [ -n "$line" ]; then
 			SERVER_PORT=$(sed 's/.*:\([0-9][0-9]*\).*/\1/' <<<"$line")
+			# the CPU figures read /proc/$SERVER_PID: a wrapper script has to exec the server
+			case "$(readlink "/proc/$SERVER_PID/exe" 2>/dev/null)" in
+			*/sh|*/bash|*/dash) echo "run.sh: warning: $(kname "$kind") server PID $SERVER_PID is a shell: a wrapper script must 'exec' the server, or the CPU figures are the shell's and stopping the shell leaves the server running" >&2 ;;
+			esac
 			return 0
 		fi
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
