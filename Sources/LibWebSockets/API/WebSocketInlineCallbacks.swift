@@ -28,6 +28,10 @@ public struct WebSocketInlineCallbacks: Sendable {
     /// Called once, after the connection ended, with the close code and reason.
     public var onClose: (@Sendable (WebSocketConnection, WebSocketCloseCode, String) -> Void)?
     /// A call that takes longer is logged and counted. Default 10 ms.
+    ///
+    /// Calls are timed with the kernel's coarse monotonic clock, which costs a few nanoseconds
+    /// per call but ticks only every few milliseconds (4 ms on a kernel with `HZ=250`): a call
+    /// near the threshold may be judged one tick long or short.
     public var slowHandlerWarning: Duration = .milliseconds(10)
 
     /// No callbacks.

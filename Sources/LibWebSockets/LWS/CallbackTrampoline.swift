@@ -14,12 +14,15 @@ func lwsCallbackTrampoline(
     _ input: UnsafeMutableRawPointer?, _ length: Int
 ) -> Int32 {
     if let wsi, let box = lws_get_opaque_user_data(wsi) {
+        // Guaranteed references: lws's retain on the box outlives the callback, so the call
+        // needs no retain and release of its own (one pair per read and per write).
         switch reason {
         case LWS_CALLBACK_RECEIVE, LWS_CALLBACK_CLIENT_RECEIVE:
-            let core = Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue()
-            return core.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
+            return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef {
+                $0.received(UnsafeRawBufferPointer(start: input, count: length), wsi: wsi)
+            }
         case LWS_CALLBACK_SERVER_WRITEABLE, LWS_CALLBACK_CLIENT_WRITEABLE:
-            return Unmanaged<ConnectionCore>.fromOpaque(box).takeUnretainedValue().writeable(wsi: wsi)
+            return Unmanaged<ConnectionCore>.fromOpaque(box)._withUnsafeGuaranteedRef { $0.writeable(wsi: wsi) }
         default:
             break
         }

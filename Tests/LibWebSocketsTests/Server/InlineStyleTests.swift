@@ -119,9 +119,11 @@ extension AllTests {
             let journal = Journal()
             let logs = CapturingLogHandler()
             let server = try Self.server(journal: journal, { $0.logger(Logger(label: "inline-test") { _ in logs }) }) { callbacks in
-                callbacks.slowHandlerWarning = .milliseconds(5)
+                // Above one tick of the coarse clock the calls are timed with (4 ms here, 10 ms
+                // at HZ=100), so a fast call can never be judged slow.
+                callbacks.slowHandlerWarning = .milliseconds(15)
                 callbacks.onText = { connection, text in
-                    if text == "slow" { usleep(30_000) }  // 30 ms of blocking: what a handler must not do
+                    if text == "slow" { usleep(60_000) }  // 60 ms of blocking: what a handler must not do
                     try? connection.trySend(.text(text))
                 }
             }
