@@ -86,9 +86,11 @@ bench: deps
 test-browser: deps
 	SWIFT="$(SWIFT)" ./Tests/Browser/run.sh
 
-# Autobahn cases 1-10 (kosoku, pinned in Tests/Conformance/requirements.txt) against lws-echo-server.
+# Autobahn cases 1-10 (kosoku, pinned in Tests/Conformance/requirements.txt) against lws-echo-server,
+# then against the client: lws-autobahn-client echoes every case of kosoku's fuzzing server, four at once.
 conformance: deps
 	SWIFT="$(SWIFT)" ./Tests/Conformance/run.sh
+	SWIFT="$(SWIFT)" ./Tests/Conformance/run.sh --client --parallel 4
 
 # Autobahn's permessage-deflate cases (groups 12 and 13) against lws-echo-server --deflate, and
 # with lws-autobahn-client against kosoku's fuzzing server, four at once each: where lws 4.1.6

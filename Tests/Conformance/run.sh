@@ -21,7 +21,8 @@
 # Installs kosoku into .build-conformance/venv (once; later runs only check
 # it), builds and starts the server on port 0, runs the cases, stops the
 # server, prints a summary and exits non-zero when a case fails that is not
-# pinned in expected-failures.txt. Reports: .build-conformance/reports/.
+# pinned in expected-failures.txt (expected-failures-client.txt with --client).
+# Reports: .build-conformance/reports/ (client/ and deflate/ below it).
 # Environment: SWIFT (default swift), CONFORMANCE_BUILD_TIMEOUT (s, 1800),
 # CONFORMANCE_RUN_TIMEOUT (s, 600; a run takes about 15 s).
 
@@ -258,8 +259,10 @@ echo "== summary: kosoku $KOSOKU_VERSION, cases ran in ${RUN_SECONDS}s, $(($(dat
 EXTRA=()
 [ "$SERVER_ALIVE" = 1 ] || EXTRA+=(--problem "lws-echo-server exited during the run; see ${REPORTS#"$ROOT"/}/server.log")
 EXPECTED_LIST="$HERE/expected-failures.txt"
-# The pinned failures are lws's own server behaviour (groups 1-10); nothing is expected to fail otherwise.
-if [ "$DEFLATE" = 1 ] || [ "$CLIENT" = 1 ]; then EXPECTED_LIST="$OUT/none.txt"; printf 'libwebsockets 4.1.6\n' >"$EXPECTED_LIST"; fi
+# The pinned failures are lws's own behaviour in groups 1-10, the server's and the client's
+# (expected-failures-client.txt); nothing is expected to fail in groups 12 and 13.
+if [ "$CLIENT" = 1 ]; then EXPECTED_LIST="$HERE/expected-failures-client.txt"; fi
+if [ "$DEFLATE" = 1 ]; then EXPECTED_LIST="$OUT/none.txt"; printf 'libwebsockets 4.1.6\n' >"$EXPECTED_LIST"; fi
 status=0
 (cd "$ROOT" && "$VENV/bin/python" "$HERE/summarize.py" \
 	--reports "$REPORTS/kosoku" --expected "$EXPECTED_LIST" \

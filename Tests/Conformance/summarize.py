@@ -217,7 +217,7 @@ def main() -> int:
         for cid in xpassed:
             print(f"!! NOTE: {cid} is in {expected_name} but PASSED this run.")
         print("!! The listed lws 4.1.6 ping drops depend on how the pings arrive in the")
-        print("!! server's reads, so a pass now and then is normal. If it passes every time")
+        print("!! reads of the side under test, so a pass now and then is normal. If it passes every time")
         print("!! (e.g. after a libwebsockets upgrade), remove it from the list.")
         print(bar)
     if xfailed:
