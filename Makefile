@@ -6,7 +6,7 @@ SWIFT ?= swift
 ARGS ?=
 SCRATCH_PATH ?=
 
-.PHONY: deps build run deploy test test-plain test-tsan test-asan test-browser bench check-docs check-layers check-lean conformance conformance-deflate certs
+.PHONY: deps build run deploy test test-plain test-tsan test-asan test-browser bench check-docs check-layers check-lean conformance conformance-deflate interop certs
 
 deps:
 	@if ! pkg-config --exists libwebsockets zlib 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
@@ -41,8 +41,8 @@ deploy: deps
 	$(SWIFT) build -c release --scratch-path $(DEPLOY_SCRATCH_PATH) $(DEPLOY_FLAGS) --product lws-echo-server
 	@echo "deploy: $(DEPLOY_SCRATCH_PATH)/release/lws-echo-server"
 
-# The whole suite, then again under the thread sanitizer.
-test: test-plain test-tsan conformance conformance-deflate test-browser
+# The whole suite, then again under the thread sanitizer, then the scripted tests against other peers.
+test: test-plain test-tsan conformance conformance-deflate interop test-browser
 
 test-plain: deps check-docs check-layers check-lean
 	$(SWIFT) test
@@ -98,3 +98,8 @@ conformance: deps
 conformance-deflate: deps
 	SWIFT="$(SWIFT)" ./Tests/Conformance/run.sh --deflate --parallel 4 --release
 	SWIFT="$(SWIFT)" ./Tests/Conformance/run.sh --deflate --parallel 4 --release --client
+
+# Python's websockets (pinned in Tests/Interop/requirements.txt) as the client of lws-interop-peer and
+# lws-echo-server, and as the server for this package's client; see Tests/Interop/run.sh.
+interop: deps
+	SWIFT="$(SWIFT)" ./Tests/Interop/run.sh

@@ -76,6 +76,8 @@ let package = Package(
         executable("lws-autobahn-client", path: "Tests/Conformance/lws-autobahn-client"),
         // A client of the library alone, which must link no Foundation (make check-lean).
         .executableTarget(name: "lws-lean-client", dependencies: ["LibWebSockets"], path: "Tests/LeanClient", swiftSettings: strictness),
+        // This package's side of the interop test with Python's websockets (Tests/Interop/run.sh).
+        executable("lws-interop-peer", path: "Tests/Interop/lws-interop-peer"),
         // zlib for the tests' own permessage-deflate peer; only the tests link it.
         .systemLibrary(name: "CZlib", path: "Tests/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(
