@@ -51,7 +51,8 @@ public struct LWSConfiguration: Sendable {
     public var maxHTTPHeaderData: Int = 4096
     /// lws `max_http_header_pool`: handshakes that may hold a header table at once. Default 32.
     public var maxHTTPHeaderPool: Int = 32
-    /// Time a peer has to finish the HTTP upgrade (lws `timeout_secs`). Default 10 s.
+    /// Time a peer has to finish the HTTP upgrade (lws `timeout_secs`, and `timeout_secs_ah_idle`
+    /// for a peer still sending its request headers). Default 10 s; whole seconds.
     public var handshakeTimeout: Duration = .seconds(10)
     /// Time an outgoing connect may take, DNS excluded (lws `connect_timeout_secs`). Default 10 s.
     public var connectTimeout: Duration = .seconds(10)

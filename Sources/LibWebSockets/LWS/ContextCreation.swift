@@ -26,6 +26,9 @@ extension ContextEngine {
         info.max_http_header_data = UInt16(configuration.maxHTTPHeaderData)
         info.max_http_header_pool = UInt16(configuration.maxHTTPHeaderPool)
         info.timeout_secs = UInt32(configuration.handshakeTimeout.wholeSeconds)
+        // A peer still sending its request headers holds a header table under lws's own
+        // timeout, 10 s unless set, whatever `timeout_secs` says (a slowloris peer lasted 10 s).
+        info.timeout_secs_ah_idle = UInt32(configuration.handshakeTimeout.wholeSeconds)
         info.connect_timeout_secs = UInt32(configuration.connectTimeout.wholeSeconds)
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
         info.gid = -1
@@ -94,6 +97,7 @@ extension ContextEngine {
         if let host, AddressResolver.isIPv4(host) { info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
         info.retry_and_idle_policy = UnsafePointer(resources.retryPolicy)
         info.timeout_secs = UInt32(configuration.handshakeTimeout.wholeSeconds)
+        info.timeout_secs_ah_idle = UInt32(configuration.handshakeTimeout.wholeSeconds)
         return lws_create_vhost(context, &info)
     }
 }
