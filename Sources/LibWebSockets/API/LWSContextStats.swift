@@ -6,8 +6,8 @@ public final class LWSContextStats: Sendable {
     public struct Snapshot: Sendable, Hashable {
         /// WebSocket connections open now, accepted and outgoing.
         public var openConnections: Int
-        /// Connections refused, for any reason (the fields below, and client connects over
-        /// `maxConnections`).
+        /// Connections refused, for any reason (the fields below, client connects over
+        /// `maxConnections`, and upgrades refused with 400 for an invalid `Sec-WebSocket-Key`).
         public var refusedConnections: Int
         /// Upgrades and plain HTTP connections refused with 503: `maxConnections` reached, or
         /// the context was stopping.
@@ -105,6 +105,7 @@ public final class LWSContextStats: Sendable {
         case .tooManyFromAddress: Self.bump(refusedByAddressLimit, by: 1)
         case .rejectedByHook: Self.bump(refusedByHook, by: 1)
         case .hookFailed: Self.bump(upgradeHookErrors, by: 1)
+        case .badRequest: break  // in the total only
         }
         return connectionRefused()
     }

@@ -23,6 +23,8 @@ extension ContextEngine {
         local.value.pendingUpgrades[wsi] = nil  // lws reuses wsi memory
         // A keep-alive HTTP connection that now upgrades counts once, as the WebSocket.
         if !local.value.httpConnections.isEmpty { local.value.httpConnections.remove(wsi) }
+        // lws 4.1.6 checks only that a key is there and under 128 bytes, and answers 101 to any.
+        guard UpgradePolicy.isValidKey(Headers.value(WSI_TOKEN_KEY, of: wsi)) else { return refuse(.badRequest, wsi: wsi) }
         guard admitsConnection() else { return refuse(.overCapacity, wsi: wsi) }
         let request = upgradeRequest(of: wsi)
         let open = local.value.openPerAddress[request.remoteAddress] ?? 0

@@ -13,6 +13,9 @@ struct UpgradePolicy: Sendable {
         case rejectedByHook(status: Int)
         /// The upgrade hook threw: 500.
         case hookFailed
+        /// The request is not a valid opening handshake (its `Sec-WebSocket-Key` is not 16
+        /// bytes in base64, RFC 6455 4.1), which lws 4.1.6 would answer with 101: 400.
+        case badRequest
 
         var status: Int {
             switch self {
@@ -21,6 +24,7 @@ struct UpgradePolicy: Sendable {
             case .tooManyFromAddress: return 429
             case .rejectedByHook(let status): return status
             case .hookFailed: return 500
+            case .badRequest: return 400
             }
         }
 
@@ -31,6 +35,7 @@ struct UpgradePolicy: Sendable {
             case .tooManyFromAddress: return "too many connections from this address\n"
             case .rejectedByHook: return ""
             case .hookFailed: return "internal server error\n"
+            case .badRequest: return "invalid Sec-WebSocket-Key\n"
             }
         }
     }
@@ -62,6 +67,21 @@ struct UpgradePolicy: Sendable {
         let hops = forwardedFor.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
         for hop in hops.reversed() where !hop.isEmpty && !trustedProxies.contains(hop) { return hop }
         return hops.first(where: { !$0.isEmpty }) ?? peer
+    }
+
+    /// Whether `key` is a valid `Sec-WebSocket-Key`: base64 of 16 bytes (RFC 6455 4.1), so 22
+    /// base64 characters and `==`, read as strictly as Python's `b64decode(validate=True)`.
+    static func isValidKey(_ key: String?) -> Bool {
+        guard let key else { return false }
+        let bytes = Array(key.utf8)
+        guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
+        return bytes[..<22].allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "a") ... UInt8(ascii: "z"),
+                 UInt8(ascii: "0") ... UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"): return true
+            default: return false
+            }
+        }
     }
 
     /// The `Sec-WebSocket-Protocol` header split into names.

@@ -42,6 +42,16 @@ extension AllTests {
             #expect(policy.clientAddress(peer: "192.0.2.1", forwardedFor: "203.0.113.7") == "192.0.2.1")  // untrusted peer
         }
 
+        @Test func keysMustBeBase64Of16Bytes() {
+            #expect(UpgradePolicy.isValidKey("dGhlIHNhbXBsZSBub25jZQ=="))
+            #expect(UpgradePolicy.isValidKey("AAAAAAAAAAAAAAAAAAAAA/==") == true)  // padding bits are not checked, as in Python
+            for key: String? in [nil, "", "not base64!!", "dGhlIHNhbXBsZQ==", String(repeating: "A", count: 24),
+                                 "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ===", "dGhlIHNhbXBsZSBub2*jZQ=="] {
+                #expect(!UpgradePolicy.isValidKey(key), "\(key ?? "nil")")
+            }
+            #expect(UpgradePolicy.Refusal.badRequest.status == 400)
+        }
+
         @Test func subprotocolHeaderIsSplit() {
             #expect(UpgradePolicy.subprotocols("chat, superchat ,x") == ["chat", "superchat", "x"])
             #expect(UpgradePolicy.subprotocols(nil) == [])
