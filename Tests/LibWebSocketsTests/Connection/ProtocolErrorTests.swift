@@ -151,30 +151,6 @@ extension AllTests {
             }
         }
 
-        @Test func idlePeerThatIgnoresPingsIsDropped() async throws {
-            let ended = Locked<WebSocketCloseResult?>(nil)
-            let server = try LWSContextBuilder.testServer().idleTimeout(.seconds(2), pingAfter: .seconds(1))
-                .onConnection { connection in
-                    for try await _ in connection.messages {}
-                    ended.withLock { $0 = connection.closeResult }
-                }.build()
-            let start = ContinuousClock.now
-            try await withTimeout(10) {
-                let raw = try RawWebSocketClient(port: server.port!)
-                raw.socket.setTimeout(8)
-                // The raw client never answers; the first thing it sees is lws's ping.
-                let ping = raw.readFrame()
-                #expect(ping?.opcode == 9)
-                #expect(raw.socket.peerClosed())
-            }
-            let elapsed = ContinuousClock.now - start
-            #expect(elapsed >= .seconds(1.5) && elapsed < .seconds(6), "dropped after \(elapsed)")
-            // The handler learns of the drop at once, not at the next socket event.
-            for _ in 0 ..< 20 where ended.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(ended.withLock { $0 }?.code == .abnormalClosure)
-            await server.shutdown()
-        }
-
         @Test func pingReturnsWhenPongArrives() async throws {
             try await withEchoConnection(timeout: 10) { connection, _, _ in
                 try await connection.ping(payload: Array("are you there".utf8))
