@@ -74,6 +74,8 @@ let package = Package(
         ),
         // The client side of the Autobahn conformance cases (Tests/Conformance/run.sh --client).
         executable("lws-autobahn-client", path: "Tests/Conformance/lws-autobahn-client"),
+        // The sending side of make faults' slow consumer (Tests/Faults/run.sh).
+        .executableTarget(name: "lws-fault-server", dependencies: ["LibWebSockets"], path: "Tests/Faults/lws-fault-server", swiftSettings: strictness),
         // A client of the library alone, which must link no Foundation (make check-lean).
         .executableTarget(name: "lws-lean-client", dependencies: ["LibWebSockets"], path: "Tests/LeanClient", swiftSettings: strictness),
         // This package's side of the interop test with Python's websockets (Tests/Interop/run.sh).
