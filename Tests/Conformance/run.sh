@@ -81,39 +81,12 @@ case "$PARALLEL" in '' | *[!0-9]* | 0) die "--parallel needs a positive number" 
 
 START=$(date +%s)
 mkdir -p "$OUT"
-SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # ---- kosoku, in a venv, pinned by hash ------------------------------------------
 
-apt_install() {
-	command -v apt-get >/dev/null 2>&1 || die "python3 with venv support is needed (install it, then rerun)"
-	echo "== installing $* with apt-get"
-	$SUDO apt-get update -qq
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
-command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-	die "kosoku needs Python >= 3.10; python3 is $(python3 -V 2>&1)"
-
-# The venv is reused while the requirements and the interpreter stay the same.
-STAMP="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1) $(python3 -c 'import sys; print(sys.version.split()[0], sys.executable)')"
-if [ -x "$VENV/bin/kosoku" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$STAMP" ] &&
-	"$VENV/bin/python" -c 'import kosoku' 2>/dev/null; then
-	:
-else
-	echo "== installing kosoku into ${VENV#"$ROOT"/} (requirements.txt, --require-hashes)"
-	rm -rf "$VENV"
-	if ! python3 -m venv "$VENV" 2>/dev/null; then
-		rm -rf "$VENV"
-		apt_install python3-venv # Debian splits ensurepip out of python3
-		python3 -m venv "$VENV" || die "python3 -m venv failed"
-	fi
-	timeout 600 "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-		--require-hashes --only-binary=:all: -r "$HERE/requirements.txt" ||
-		die "pip install -r Tests/Conformance/requirements.txt failed"
-	echo "$STAMP" >"$VENV/.stamp"
-fi
+# shellcheck source=../../scripts/pinned-venv.sh
+. "$ROOT/scripts/pinned-venv.sh"
+ensure_pinned_venv "$VENV" "$HERE/requirements.txt" kosoku 10
 KOSOKU_VERSION=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("kosoku"))')
 
 # ---- reports, the process under test, and the cases --------------------------------

@@ -43,11 +43,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import websockets' 2>/dev/null; then
-	echo "faults: installing websockets (pinned) into $VENV"
-	python3 -m venv "$VENV"
-	"$VENV/bin/pip" install --quiet --require-hashes --only-binary=:all: --no-deps -r "$HERE/requirements.txt"
-fi
+# shellcheck source=../../scripts/pinned-venv.sh
+. "$ROOT/scripts/pinned-venv.sh"
+ensure_pinned_venv "$VENV" "$HERE/requirements.txt" websockets 11
 
 echo "faults: building lws-echo-server and lws-fault-server ($CONFIG)"
 for product in lws-echo-server lws-fault-server; do
